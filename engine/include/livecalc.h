@@ -1,0 +1,169 @@
+/*
+ * livecalc.h — the ABI of the LiveCalc projection engine.
+ *
+ * This header is the one definition of what the engine module exports, how its
+ * buffers are laid out and what its error codes mean. The Python host
+ * (livecalc_lab/engine/_abi.py) mirrors it and checks lc_abi_version() on load.
+ *
+ * Conventions
+ *   - Target: wasm32 (pointers are 32-bit byte offsets into linear memory),
+ *     little-endian. The byte offsets below are those of wasm32 and are checked
+ *     by static assertions when compiling for wasm32. Native builds (benchmarks)
+ *     use the same declarations with the platform's pointer size.
+ *   - t is projection time in months from the valuation date, t = 0, 1, ...
+ *   - Rates named *_ann are annual effective decimals; monthly rates are derived
+ *     inside the engine as 1 - (1 - r)^(1/12) (decrements) or (1 + r)^(1/12) - 1
+ *     (interest).
+ *   - Every array is contiguous, naturally aligned (f64 on 8 bytes).
+ *   - The engine imports nothing: all maths (pow, exp) is compiled in.
+ */
+#ifndef LIVECALC_H
+#define LIVECALC_H
+
+#include <stdint.h>
+
+#define LC_ABI_VERSION 1u
+
+/* ---- error codes (lc_status.code, and return value of lc_value_term) ---- */
+#define LC_OK 0
+#define LC_E_ARG 1       /* bad call block: null pointer, n < 0, n > LC_MAX_BATCH, bad enum */
+#define LC_E_AGE 2       /* an active month's attained age is outside the mortality table */
+#define LC_E_CURVE 3     /* an active month lies beyond the discount curve */
+#define LC_E_TERM 4      /* policy_term < 1 or > LC_MAX_TERM, or |duration_mth| too large */
+#define LC_E_VALUE 5     /* policy_count, sum_assured or premium_rate negative or not finite */
+#define LC_E_NOMEM 6     /* the engine could not allocate working memory */
+
+#define LC_MAX_TERM 150                 /* years */
+#define LC_MAX_MONTHS (12 * LC_MAX_TERM + 1)
+#define LC_MAX_BATCH (1 << 26)          /* policies per call (bounds exact-sum carries) */
+
+/* ---- exact, order-independent summation ----------------------------------
+ * lc_exact holds a sum of doubles exactly, as a fixed-point integer in units of
+ * 2^-1074 (the smallest subnormal), split into LC_EXACT_LIMBS signed 64-bit
+ * limbs of 32 bits each: value = sum_i limb[i] * 2^(32*i - 1074).
+ *   Range: every finite double and any sum of up to 2^26 x LC_MAX_BATCH of
+ *   them (magnitude < 2^1088); resolution: 2^-1074, i.e. exact.
+ * After every engine call the accumulator is normalised: limb[i] in [0, 2^32)
+ * for i < LC_EXACT_LIMBS-1 and the top limb carries the sign, so equal sums have
+ * equal limbs, whatever the order of additions. Merging = adding limbs then
+ * normalising. lc_exact_round gives the double nearest the exact sum (ties to
+ * even): the same value as Python's math.fsum of the addends.
+ * A NaN or infinity added sets `special` (bit 0: NaN, bit 1: +inf, bit 2: -inf)
+ * and rounding then gives NaN (or the infinity). Size: 552 bytes.
+ */
+#define LC_EXACT_LIMBS 68
+typedef struct lc_exact {
+  int64_t limb[LC_EXACT_LIMBS]; /* offset 0   */
+  int64_t special;              /* offset 544 */
+} lc_exact;
+
+/* ---- status slot: lc_status_ptr() returns its address ---------------------
+ * The kernel writes the 0-based index (within the call's batch) of the policy
+ * it is working on to policy_index before touching it, so a host can name the
+ * policy after a trap or a timeout.                                           */
+typedef struct lc_status {
+  int32_t code;         /* offset 0: last error code (LC_OK = 0)                 */
+  int32_t policy_index; /* offset 4: policy being valued, -1 outside a batch     */
+  int32_t detail;       /* offset 8: code-specific: the month t, or the age      */
+  int32_t reserved;     /* offset 12                                             */
+} lc_status;
+
+/* ---- level term basis (assumptions resolved for one product) -------------
+ * premium_basis: 0 = equivalence: premium_pp = round((1 + premium_loading) *
+ *                    sum_assured * PV(deaths) / PV(pols_if), round_decimals),
+ *                    both PVs of a new-business policy of the same entry age and
+ *                    term projected from issue with the curve as at t = 0
+ *                    (lifelib BasicTerm_S);
+ *                1 = per-policy rate: premium_pp = round(sum_assured *
+ *                    premium_rate[i], round_decimals) (lifelib BasicTerm_SE).
+ * round_decimals: -1 = no rounding; else Python round(x, d): half to even on
+ *                the exact binary value of x.                                 */
+typedef struct lc_term_basis {
+  const double *mort_qx;   /* 0:  f64[mort_n_ages * mort_n_select], row-major, annual qx;
+                                  row a = age mort_min_age + a, column s = policy year s,
+                                  last column ultimate                                */
+  int32_t mort_min_age;    /* 4  */
+  int32_t mort_n_ages;     /* 8  */
+  int32_t mort_n_select;   /* 12 */
+  const double *lapse_ann; /* 16: f64[n_lapse], annual lapse by policy year; later years use the last */
+  int32_t n_lapse;         /* 20 */
+  const double *disc_zero_ann; /* 24: f64[n_disc], annual zero-spot rate for projection year y;
+                                      month t uses year t / 12                          */
+  int32_t n_disc;          /* 28 */
+  const double *comm_rates;/* 32: f64[n_comm], commission share of premium by policy year; 0 after */
+  int32_t n_comm;          /* 36 */
+  int32_t premium_basis;   /* 40 */
+  int32_t round_decimals;  /* 44 */
+  double premium_loading;  /* 48 */
+  double acquisition;      /* 56: per policy, in the month of issue when t >= 0 */
+  double maintenance_ann;  /* 64: per policy per year, charged monthly as /12   */
+  double inflation_ann;    /* 72: month t expenses scaled by (1 + i)^(t/12)     */
+} lc_term_basis;           /* size 80 */
+
+/* ---- policies (columnar, n rows) ---------------------------------------- */
+typedef struct lc_policies {
+  int32_t n;                   /* 0  */
+  const int32_t *age_at_entry; /* 4:  i32[n], years                                        */
+  const int32_t *policy_term;  /* 8:  i32[n], years                                        */
+  const int32_t *duration_mth; /* 12: i32[n], months in force at t = 0; <= 0: issued at -duration_mth */
+  const double *policy_count;  /* 16: f64[n], may be fractional                            */
+  const double *sum_assured;   /* 20: f64[n]                                               */
+  const double *premium_rate;  /* 24: f64[n], monthly per unit sum assured (basis 1), else NULL */
+} lc_policies;                 /* size 28 */
+
+/* ---- results ----------------------------------------------------------------
+ * pv:        NULL or f64[LC_N_PV * n], component-major (all pv_premiums, then all
+ *            pv_claims, ...), for policy_count policies of each row.
+ * premium_pp:NULL or f64[n], monthly premium per policy.
+ * totals:    NULL or lc_exact[LC_N_PV]: the pv columns are ADDED to these.
+ * cashflows: NULL or lc_exact[LC_N_CF * n_months], line-major (all months of
+ *            pols_if, then of pols_death, ...): each policy's monthly values for
+ *            t < n_months are ADDED; months past n_months are an error (LC_E_ARG)
+ *            unless the policy is inactive there.                                */
+#define LC_N_PV 5
+#define LC_PV_PREMIUMS 0
+#define LC_PV_CLAIMS 1
+#define LC_PV_EXPENSES 2
+#define LC_PV_COMMISSIONS 3
+#define LC_PV_NET_CF 4
+
+#define LC_N_CF 10
+#define LC_CF_POLS_IF 0      /* in force after maturities and new business, before decrements */
+#define LC_CF_POLS_DEATH 1
+#define LC_CF_POLS_LAPSE 2
+#define LC_CF_POLS_MATURITY 3
+#define LC_CF_POLS_NEW_BIZ 4
+#define LC_CF_PREMIUMS 5
+#define LC_CF_CLAIMS 6
+#define LC_CF_EXPENSES 7
+#define LC_CF_COMMISSIONS 8
+#define LC_CF_NET_CF 9
+
+typedef struct lc_term_results {
+  double *pv;          /* 0  */
+  double *premium_pp;  /* 4  */
+  lc_exact *totals;    /* 8  */
+  lc_exact *cashflows; /* 12 */
+  int32_t n_months;    /* 16 */
+} lc_term_results;     /* size 20 */
+
+/* ---- exported functions ----------------------------------------------------- */
+uint32_t lc_abi_version(void);
+lc_status *lc_status_ptr(void);
+void *lc_alloc(uint32_t nbytes);            /* 8-byte aligned, zeroed; NULL if out of memory */
+void lc_free(void *p);
+/* Value a batch of level-term policies. Returns LC_OK or an error code (also in
+ * lc_status, with policy_index and detail). On error the outputs are partial and
+ * must be discarded. */
+int32_t lc_value_term(const lc_term_basis *basis, const lc_policies *pols, lc_term_results *out);
+/* Projection-month discount factors v(t) = (1 + j)^(-t), j = (1 + r[t/12])^(1/12) - 1,
+ * for t < n (n <= 12 * n_disc). Returns an error code. */
+int32_t lc_discount_factors(const lc_term_basis *basis, int32_t n, double *v);
+/* Add x[0..n) to acc exactly and normalise. */
+void lc_exact_add(lc_exact *acc, const double *x, int32_t n);
+/* dst[i] += src[i] for i < n, then normalise each. */
+void lc_exact_merge(lc_exact *dst, const lc_exact *src, int32_t n);
+/* out[i] = the double nearest acc[i]'s exact value (ties to even). */
+void lc_exact_round(const lc_exact *acc, int32_t n, double *out);
+
+#endif /* LIVECALC_H */

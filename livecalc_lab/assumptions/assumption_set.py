@@ -1,0 +1,516 @@
+"""Assumption sets: tables and product parameters, loaded strictly and versioned by content.
+
+An assumption set is a folder holding CSV tables and a manifest ``assumptions.json``::
+
+    {
+      "format": "livecalc-assumptions/1",
+      "name": "...",
+      "tables": {
+        "mortality": {"file": "mort_table.csv", "type": "select_ultimate",
+                      "basis": "annual", "age_column": "Age"},
+        "discount":  {"file": "disc_rate_ann.csv", "type": "zero_spot", "basis": "annual",
+                      "year_column": "year", "rate_column": "zero_spot"},
+        "premium_rates": {"file": "premium_table.csv", "type": "premium_rate",
+                          "basis": "monthly", "key_columns": ["age_at_entry", "policy_term"],
+                          "rate_column": "premium_rate"}
+      },
+      "products": {
+        "basic_term_s": {
+          "model": "level_term", "in_force": false,
+          "mortality": {"table": "mortality", "multiplier": 1.0},
+          "lapse": {"basis": "annual", "formula": "linear", "initial": 0.10,
+                    "slope": -0.02, "floor": 0.02, "multiplier": 1.0},
+          "discount": {"table": "discount"},
+          "premium": {"basis": "equivalence", "loading": 0.5, "round_decimals": 2},
+          "commission": {"rates_by_policy_year": [1.0]},
+          "expenses": {"acquisition": 300.0, "maintenance_ann": 60.0, "inflation_ann": 0.01}
+        }
+      }
+    }
+
+Table types
+-----------
+``select_ultimate``
+    Annual ``qx`` by attained age (one row per integer age, consecutive) and policy
+    year: columns ``"0"``, ``"1"``, ... ``"k"``; the last column is the ultimate rate,
+    used from policy year k on. A table with one rate column is an ultimate table.
+``zero_spot``
+    Annual effective zero-spot rate per projection year 0, 1, ... (consecutive);
+    month ``t`` uses year ``t // 12``.
+``premium_rate``
+    Monthly premium per unit of sum assured keyed by ``age_at_entry`` and
+    ``policy_term`` (years).
+``lapse``
+    Annual lapse rate by policy year (columns ``policy_year``, ``lapse_rate``);
+    policy years past the last row use the last rate. Referenced from a product as
+    ``"lapse": {"basis": "annual", "table": "<name>"}``.
+
+Lapse formula ``linear``: ``lapse(year) = max(initial + slope * year, floor)`` with
+``year`` the policy year (0 in the first year), an annual rate (lifelib BasicTerm:
+``max(0.1 - 0.02 * duration, 0.02)``).
+
+Multipliers apply to annual rates and the result is capped at 1.
+
+The version of a set is the SHA-256 of one canonical serialisation
+(:func:`canonical_version`), so two folders with the same content have the same
+version whatever their whitespace, key order or float spelling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from livecalc_lab._parse import strict_cast
+from livecalc_lab.errors import AssumptionError
+
+__all__ = [
+    "AssumptionSet",
+    "ProductBasis",
+    "canonical_version",
+    "load_assumptions",
+    "demo_assumptions",
+]
+
+MANIFEST = "assumptions.json"
+FORMAT = "livecalc-assumptions/1"
+TABLE_TYPES = ("select_ultimate", "zero_spot", "premium_rate", "lapse")
+PRODUCT_MODELS = ("level_term",)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of an assumption set: its manifest entry and its typed columns.
+
+    ``frame`` holds the table with numeric columns as ``Float64`` (rates) or
+    ``Int64`` (ages, years, terms), in file order.
+    """
+
+    name: str
+    spec: dict[str, Any]
+    frame: pl.DataFrame
+    path: str
+
+
+@dataclass(frozen=True)
+class ProductBasis:
+    """Everything the projection of one product needs, as plain arrays.
+
+    Built by :meth:`AssumptionSet.basis`; consumed identically by the WASM engine
+    host and by the readable reference model, so both value the same numbers.
+
+    Attributes
+    ----------
+    product : str
+        Product name in the assumption set, e.g. ``"basic_term_s"``.
+    model : str
+        Projection model, ``"level_term"``.
+    in_force : bool
+        False: every policy is new business issued at t = 0 (``duration_mth`` must be 0).
+        True: ``duration_mth`` months in force at t = 0; <= 0 means issued at
+        t = -duration_mth (lifelib BasicTerm_SE).
+    mort_qx : ndarray, shape (n_ages, n_select) float64
+        Annual ``qx`` after the multiplier, capped at 1; row i is age
+        ``mort_min_age + i``, column j policy year j (last column ultimate).
+    mort_min_age : int
+        Age of row 0 of ``mort_qx``.
+    lapse_ann : ndarray, shape (n_years,) float64
+        Annual lapse rate by policy year 0..n_years-1 after the multiplier, capped
+        at 1; later years use the last value.
+    disc_zero_ann : ndarray, shape (n_years,) float64
+        Annual effective zero-spot rate for projection years 0..n_years-1.
+    premium_basis : str
+        ``"equivalence"`` (level monthly premium = (1 + loading) x PV(claims) / PV(pols_if)
+        at issue) or ``"table"`` (premium rate per unit sum assured from a table).
+    premium_loading : float
+        Loading on the equivalence premium (0.5 means 50%).
+    premium_round_decimals : int
+        Premium per policy rounded half-to-even on its exact binary value to this many
+        decimals, as Python's ``round(x, d)``; -1 means no rounding.
+    premium_table : polars.DataFrame or None
+        Columns ``age_at_entry`` (Int64), ``policy_term`` (Int64), ``premium_rate``
+        (Float64, monthly per unit sum assured) for the table basis.
+    commission_rates : ndarray, shape (n,) float64
+        Commission as a share of premium by policy year; 0 from year n on.
+    acquisition : float
+        Acquisition expense per policy, charged in the month of issue (if t >= 0).
+    maintenance_ann : float
+        Maintenance expense per policy per year, charged monthly as ``maintenance_ann / 12``.
+    inflation_ann : float
+        Annual expense inflation; month t's expenses are scaled by ``(1 + inflation_ann) ** (t / 12)``.
+    """
+
+    product: str
+    model: str
+    in_force: bool
+    mort_qx: np.ndarray
+    mort_min_age: int
+    lapse_ann: np.ndarray
+    disc_zero_ann: np.ndarray
+    premium_basis: str
+    premium_loading: float
+    premium_round_decimals: int
+    premium_table: pl.DataFrame | None
+    commission_rates: np.ndarray
+    acquisition: float
+    maintenance_ann: float
+    inflation_ann: float
+    assumptions_version: str = field(default="")
+
+    @property
+    def mort_max_age(self) -> int:
+        """Highest attained age in the mortality table."""
+        return self.mort_min_age + self.mort_qx.shape[0] - 1
+
+    @property
+    def max_months(self) -> int:
+        """Number of projection months the discount curve covers (12 per year)."""
+        return 12 * len(self.disc_zero_ann)
+
+
+class AssumptionSet:
+    """An immutable, content-versioned set of assumption tables and product parameters.
+
+    Create one with :func:`load_assumptions` (a folder) or :func:`demo_assumptions`.
+
+    Attributes
+    ----------
+    manifest : dict
+        The parsed ``assumptions.json``.
+    tables : dict[str, Table]
+        Tables by name, parsed strictly.
+    version : str
+        ``"sha256:<hex>"`` of the canonical serialisation.
+    path : pathlib.Path or None
+        The folder it was read from.
+    """
+
+    def __init__(self, manifest: dict[str, Any], tables: dict[str, Table], path: Path | None = None):
+        self.manifest = manifest
+        self.tables = tables
+        self.path = path
+        self.version = canonical_version(manifest, {n: t.frame for n, t in tables.items()})
+        self._check_products()
+
+    def __repr__(self) -> str:
+        return (
+            f"AssumptionSet({self.manifest.get('name', '')!r}, products={self.products}, "
+            f"version={self.version[:19]}...)"
+        )
+
+    @property
+    def products(self) -> list[str]:
+        """Names of the products this set defines."""
+        return sorted(self.manifest.get("products", {}))
+
+    def _where(self, *keys: str) -> str:
+        base = str(self.path / MANIFEST) if self.path else MANIFEST
+        return base + (" " + ".".join(keys) if keys else "")
+
+    def _product_spec(self, product: str) -> dict[str, Any]:
+        products = self.manifest.get("products", {})
+        if product not in products:
+            raise AssumptionError(
+                f"unknown product {product!r}: assumption set {self.manifest.get('name', '')!r} "
+                f"defines {', '.join(sorted(products)) or 'no products'}"
+            )
+        return products[product]
+
+    def _check_products(self) -> None:
+        for name in self.products:
+            self.basis(name)
+
+    def basis(self, product: str) -> ProductBasis:
+        """Resolve ``product`` into the arrays the projection uses.
+
+        Raises
+        ------
+        AssumptionError
+            Unknown product, a reference to a missing table, a table of the wrong
+            type, or a parameter missing or out of range.
+        """
+        spec = self._product_spec(product)
+        w = lambda *k: self._where("products", product, *k)  # noqa: E731
+        model = _get(spec, "model", str, w("model"))
+        if model not in PRODUCT_MODELS:
+            raise AssumptionError(f"{w('model')}: unknown model {model!r}; known: {', '.join(PRODUCT_MODELS)}")
+
+        mort_spec = _get(spec, "mortality", dict, w("mortality"))
+        mort = self._table(mort_spec.get("table"), "select_ultimate", w("mortality", "table"))
+        mult = _number(mort_spec.get("multiplier", 1.0), w("mortality", "multiplier"), lo=0.0)
+        ages = mort.frame[mort.spec["age_column"]].to_numpy()
+        qx = np.minimum(mort.frame.drop(mort.spec["age_column"]).to_numpy().astype(np.float64) * mult, 1.0)
+
+        lapse = _get(spec, "lapse", dict, w("lapse"))
+        lapse_ann = self._lapse(lapse, w("lapse"))
+
+        disc = self._table(_get(spec, "discount", dict, w("discount")).get("table"), "zero_spot", w("discount", "table"))
+        disc_zero = disc.frame[disc.spec["rate_column"]].to_numpy().astype(np.float64)
+
+        prem = _get(spec, "premium", dict, w("premium"))
+        prem_basis = _get(prem, "basis", str, w("premium", "basis"))
+        table = None
+        loading = 0.0
+        if prem_basis == "equivalence":
+            loading = _number(prem.get("loading", 0.0), w("premium", "loading"), lo=-1.0)
+        elif prem_basis == "table":
+            t = self._table(prem.get("table"), "premium_rate", w("premium", "table"))
+            keys = t.spec["key_columns"]
+            table = t.frame.select(
+                pl.col(keys[0]).alias("age_at_entry"),
+                pl.col(keys[1]).alias("policy_term"),
+                pl.col(t.spec["rate_column"]).alias("premium_rate"),
+            )
+        else:
+            raise AssumptionError(f"{w('premium', 'basis')}: {prem_basis!r} is not 'equivalence' or 'table'")
+        rd = prem.get("round_decimals", -1)
+        if not isinstance(rd, int) or isinstance(rd, bool) or not -1 <= rd <= 10:
+            raise AssumptionError(f"{w('premium', 'round_decimals')}: {rd!r} is not an integer from -1 to 10")
+
+        comm = _get(spec, "commission", dict, w("commission"))
+        rates = comm.get("rates_by_policy_year", [])
+        if not isinstance(rates, list):
+            raise AssumptionError(f"{w('commission', 'rates_by_policy_year')}: expected a list, got {rates!r}")
+        comm_rates = np.array(
+            [_number(r, w("commission", f"rates_by_policy_year[{i}]"), lo=0.0) for i, r in enumerate(rates)],
+            dtype=np.float64,
+        )
+        exp = _get(spec, "expenses", dict, w("expenses"))
+        in_force = spec.get("in_force", False)
+        if not isinstance(in_force, bool):
+            raise AssumptionError(f"{w('in_force')}: {in_force!r} is not true or false")
+        return ProductBasis(
+            product=product,
+            model=model,
+            in_force=in_force,
+            mort_qx=np.ascontiguousarray(qx),
+            mort_min_age=int(ages[0]),
+            lapse_ann=lapse_ann,
+            disc_zero_ann=np.ascontiguousarray(disc_zero),
+            premium_basis=prem_basis,
+            premium_loading=loading,
+            premium_round_decimals=rd,
+            premium_table=table,
+            commission_rates=comm_rates,
+            acquisition=_number(exp.get("acquisition", 0.0), w("expenses", "acquisition"), lo=0.0),
+            maintenance_ann=_number(exp.get("maintenance_ann", 0.0), w("expenses", "maintenance_ann"), lo=0.0),
+            inflation_ann=_number(exp.get("inflation_ann", 0.0), w("expenses", "inflation_ann"), lo=-0.99),
+            assumptions_version=self.version,
+        )
+
+    def _table(self, name: Any, kind: str, where: str) -> Table:
+        if not isinstance(name, str) or name not in self.tables:
+            raise AssumptionError(f"{where}: no table named {name!r}; tables: {', '.join(sorted(self.tables))}")
+        t = self.tables[name]
+        if t.spec["type"] != kind:
+            raise AssumptionError(f"{where}: table {name!r} is of type {t.spec['type']!r}, expected {kind!r}")
+        return t
+
+    def _lapse(self, spec: dict[str, Any], where: str) -> np.ndarray:
+        if spec.get("basis", "annual") != "annual":
+            raise AssumptionError(f"{where}.basis: only annual lapse rates are supported, got {spec.get('basis')!r}")
+        mult = _number(spec.get("multiplier", 1.0), where + ".multiplier", lo=0.0)
+        if "table" in spec:
+            t = self._table(spec["table"], "lapse", where + ".table")
+            rates = t.frame["lapse_rate"].to_numpy().astype(np.float64)
+        elif spec.get("formula") == "linear":
+            initial = _number(spec.get("initial"), where + ".initial", lo=0.0, hi=1.0)
+            slope = _number(spec.get("slope", 0.0), where + ".slope")
+            floor = _number(spec.get("floor", 0.0), where + ".floor", lo=0.0, hi=1.0)
+            # Expanded to 200 policy years; later years use the last (flat) value.
+            years = np.arange(200, dtype=np.float64)
+            rates = np.maximum(initial + slope * years, floor)
+        else:
+            raise AssumptionError(f"{where}: give either a 'table' or \"formula\": \"linear\", got {spec!r}")
+        if np.any(rates < 0) or np.any(rates > 1):
+            bad = int(np.flatnonzero((rates < 0) | (rates > 1))[0])
+            raise AssumptionError(f"{where}: lapse rate {rates[bad]!r} in policy year {bad} is outside [0, 1]")
+        return np.ascontiguousarray(np.minimum(rates * mult, 1.0))
+
+
+def _get(d: dict[str, Any], key: str, typ: type, where: str) -> Any:
+    if key not in d:
+        raise AssumptionError(f"{where}: missing")
+    v = d[key]
+    if not isinstance(v, typ):
+        raise AssumptionError(f"{where}: expected {typ.__name__}, got {v!r}")
+    return v
+
+
+def _number(v: Any, where: str, lo: float | None = None, hi: float | None = None) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+        raise AssumptionError(f"{where}: {v!r} is not a finite number")
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise AssumptionError(f"{where}: {v!r} is outside [{lo}, {hi}]")
+    return float(v)
+
+
+def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
+    where = f"{folder / MANIFEST} tables.{name}"
+    if not isinstance(spec, dict) or "file" not in spec or "type" not in spec:
+        raise AssumptionError(f"{where}: needs 'file' and 'type'")
+    kind = spec["type"]
+    if kind not in TABLE_TYPES:
+        raise AssumptionError(f"{where}.type: unknown table type {kind!r}; known: {', '.join(TABLE_TYPES)}")
+    if spec.get("basis", "annual") not in ("annual", "monthly"):
+        raise AssumptionError(f"{where}.basis: {spec.get('basis')!r} is not 'annual' or 'monthly'")
+    path = folder / spec["file"]
+    if not path.is_file():
+        raise AssumptionError(f"{where}: file {str(path)!r} does not exist")
+    try:
+        raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except Exception as exc:  # polars raises several types for malformed CSV
+        raise AssumptionError(f"{path}: cannot be read as CSV: {exc}") from None
+    file = str(path)
+
+    def need(col: str) -> pl.Series:
+        if col not in raw.columns:
+            raise AssumptionError(f"{file}: missing column {col!r} (columns: {', '.join(raw.columns)})")
+        return raw[col]
+
+    def num(col: str, dtype: pl.DataType = pl.Float64) -> pl.Series:
+        return strict_cast(need(col), dtype, where=file, error=AssumptionError)
+
+    def consecutive(s: pl.Series) -> None:
+        d = s.diff().drop_nulls()
+        bad = (d != 1).arg_true()
+        if len(bad):
+            r = int(bad[0]) + 1
+            raise AssumptionError(
+                f"{file} row {r + 1} column {s.name!r}: {s[r]} does not follow {s[r - 1]} (values must be consecutive)"
+            )
+
+    def rates(s: pl.Series, lo: float, hi: float) -> None:
+        bad = ((s < lo) | (s > hi)).arg_true()
+        if len(bad):
+            r = int(bad[0])
+            raise AssumptionError(f"{file} row {r + 1} column {s.name!r}: {s[r]!r} is outside [{lo}, {hi}]")
+
+    if kind == "select_ultimate":
+        age_col = spec.get("age_column", "age")
+        ages = num(age_col, pl.Int64)
+        consecutive(ages)
+        rate_cols = [c for c in raw.columns if c != age_col]
+        if rate_cols != [str(i) for i in range(len(rate_cols))] or not rate_cols:
+            raise AssumptionError(
+                f"{file}: rate columns must be '0', '1', ... (policy years, last = ultimate); got {rate_cols}"
+            )
+        cols = [ages] + [num(c) for c in rate_cols]
+        for c in cols[1:]:
+            rates(c, 0.0, 1.0)
+    elif kind == "zero_spot":
+        years = num(spec.get("year_column", "year"), pl.Int64)
+        consecutive(years)
+        if years[0] != 0:
+            raise AssumptionError(f"{file} row 1 column {years.name!r}: the curve must start at year 0, got {years[0]}")
+        r = num(spec.get("rate_column", "zero_spot"))
+        rates(r, -0.5, 1.0)
+        cols = [years, r]
+    elif kind == "premium_rate":
+        keys = spec.get("key_columns", ["age_at_entry", "policy_term"])
+        cols = [num(keys[0], pl.Int64), num(keys[1], pl.Int64), num(spec.get("rate_column", "premium_rate"))]
+        rates(cols[2], 0.0, 1.0)
+        dup = pl.DataFrame(cols[:2]).is_duplicated().arg_true()
+        if len(dup):
+            r = int(dup[0])
+            raise AssumptionError(f"{file} row {r + 1}: duplicate key ({cols[0][r]}, {cols[1][r]})")
+    else:  # lapse
+        years = num("policy_year", pl.Int64)
+        consecutive(years)
+        r = num("lapse_rate")
+        rates(r, 0.0, 1.0)
+        cols = [years, r]
+    return Table(name=name, spec=spec, frame=pl.DataFrame(cols), path=file)
+
+
+def load_assumptions(path: str | Path) -> AssumptionSet:
+    """Load an assumption set from a folder holding ``assumptions.json`` and its CSV tables.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The folder, or the manifest file itself.
+
+    Returns
+    -------
+    AssumptionSet
+
+    Raises
+    ------
+    AssumptionError
+        Missing or malformed manifest, a missing table file, a malformed value in a
+        table (message names the file, row, column and value), a rate outside [0, 1],
+        or a product whose parameters are missing or out of range.
+    """
+    p = Path(path)
+    folder = p.parent if p.is_file() else p
+    mf = folder / MANIFEST
+    if not mf.is_file():
+        raise AssumptionError(f"{folder}: not an assumption set (no {MANIFEST})")
+    try:
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AssumptionError(f"{mf}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise AssumptionError(f"{mf}: 'format' must be {FORMAT!r}")
+    tables_spec = manifest.get("tables", {})
+    if not isinstance(tables_spec, dict):
+        raise AssumptionError(f"{mf} tables: expected an object")
+    tables = {name: _read_table(folder, name, spec) for name, spec in tables_spec.items()}
+    return AssumptionSet(manifest, tables, folder)
+
+
+def demo_assumptions() -> AssumptionSet:
+    """The bundled lifelib BasicTerm assumption set (products ``basic_term_s`` and ``basic_term_se``).
+
+    Source: lifelib ``basiclife`` sample data, MIT licence (``livecalc_lab/demo/LICENSE-lifelib.txt``).
+    """
+    return load_assumptions(Path(str(resources.files("livecalc_lab") / "demo" / "assumptions")))
+
+
+def _format_value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v) if v == v else "nan"
+    return str(v)
+
+
+def canonical_version(manifest: dict[str, Any], tables: dict[str, pl.DataFrame]) -> str:
+    """SHA-256 of the canonical serialisation of an assumption set.
+
+    The serialisation is: the manifest as JSON with keys sorted, no whitespace and
+    ASCII escapes, then for each table in name order a line ``table <name>`` and
+    the table as CSV: header, then one line per row with integers in decimal and
+    floats as Python's shortest round-trip ``repr`` (so ``0.10``, ``1e-1`` and
+    ``0.1`` hash alike), fields joined by ``,``, lines ended by ``\\n``.
+
+    Parameters
+    ----------
+    manifest : dict
+        The parsed manifest.
+    tables : dict[str, polars.DataFrame]
+        Typed tables by name (as held in :attr:`AssumptionSet.tables`).
+
+    Returns
+    -------
+    str
+        ``"sha256:"`` followed by 64 hex digits.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode())
+    h.update(b"\n")
+    for name in sorted(tables):
+        df = tables[name]
+        h.update(f"table {name}\n".encode())
+        h.update((",".join(df.columns) + "\n").encode())
+        for row in df.iter_rows():
+            h.update((",".join(_format_value(v) for v in row) + "\n").encode())
+    return "sha256:" + h.hexdigest()

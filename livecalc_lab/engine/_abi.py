@@ -1,0 +1,67 @@
+"""Mirror of ``engine/include/livecalc.h``: ABI version, error codes and wasm32 buffer layouts.
+
+The layouts are numpy structured dtypes with the header's byte offsets (wasm32,
+little-endian, pointers as u32 offsets into linear memory). Keep this file and
+the header in step; the engine's static assertions pin the C side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ABI_VERSION = 1
+
+ERRORS = {
+    0: "LC_OK",
+    1: "LC_E_ARG: bad call block",
+    2: "LC_E_AGE: attained age outside the mortality table",
+    3: "LC_E_CURVE: projection month beyond the discount curve",
+    4: "LC_E_TERM: policy_term or duration_mth out of range",
+    5: "LC_E_VALUE: policy_count, sum_assured or premium_rate negative or not finite",
+    6: "LC_E_NOMEM: the engine ran out of memory",
+}
+
+MAX_TERM = 150
+MAX_BATCH = 1 << 26
+
+EXACT_LIMBS = 68
+EXACT_DTYPE = np.dtype([("limb", "<i8", (EXACT_LIMBS,)), ("special", "<i8")])
+assert EXACT_DTYPE.itemsize == 552
+
+STATUS_DTYPE = np.dtype({"names": ["code", "policy_index", "detail"], "formats": ["<i4"] * 3,
+                         "offsets": [0, 4, 8], "itemsize": 16})
+
+TERM_BASIS_DTYPE = np.dtype({
+    "names": ["mort_qx", "mort_min_age", "mort_n_ages", "mort_n_select", "lapse_ann", "n_lapse",
+              "disc_zero_ann", "n_disc", "comm_rates", "n_comm", "premium_basis", "round_decimals",
+              "premium_loading", "acquisition", "maintenance_ann", "inflation_ann"],
+    "formats": ["<u4", "<i4", "<i4", "<i4", "<u4", "<i4", "<u4", "<i4", "<u4", "<i4", "<i4", "<i4",
+                "<f8", "<f8", "<f8", "<f8"],
+    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 56, 64, 72],
+    "itemsize": 80,
+})
+
+POLICIES_DTYPE = np.dtype({
+    "names": ["n", "age_at_entry", "policy_term", "duration_mth", "policy_count", "sum_assured", "premium_rate"],
+    "formats": ["<i4", "<u4", "<u4", "<u4", "<u4", "<u4", "<u4"],
+    "offsets": [0, 4, 8, 12, 16, 20, 24],
+    "itemsize": 28,
+})
+
+RESULTS_DTYPE = np.dtype({
+    "names": ["pv", "premium_pp", "totals", "cashflows", "n_months"],
+    "formats": ["<u4", "<u4", "<u4", "<u4", "<i4"],
+    "offsets": [0, 4, 8, 12, 16],
+    "itemsize": 20,
+})
+
+N_PV = 5
+N_CF = 10
+PV_NAMES = ("pv_premiums", "pv_claims", "pv_expenses", "pv_commissions", "pv_net_cf")
+CF_NAMES = ("pols_if", "pols_death", "pols_lapse", "pols_maturity", "pols_new_biz",
+            "premiums", "claims", "expenses", "commissions", "net_cf")
+
+PREMIUM_BASIS = {"equivalence": 0, "table": 1}
+
+REQUIRED_EXPORTS = ("memory", "_initialize", "lc_abi_version", "lc_status_ptr", "lc_alloc", "lc_free",
+                    "lc_value_term", "lc_discount_factors", "lc_exact_add", "lc_exact_merge", "lc_exact_round")

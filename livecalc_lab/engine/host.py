@@ -1,0 +1,542 @@
+"""The wasmtime host of the projection engine (``engine.wasm``).
+
+One :class:`Engine` compiles the module once and keeps one wasmtime ``Store`` and
+instance per Python thread. Inputs are written as columnar arrays into the
+instance's linear memory, the kernel runs, and outputs are copied out before
+the memory is freed. Every call runs under a memory limit and an epoch
+deadline: a trap or a timeout raises :class:`~livecalc_lab.errors.EngineError`
+naming the call and the policy being valued, and never hangs or kills the
+interpreter. wasmtime releases the GIL during a call, so ``threads=N`` values N
+slices of the policies in parallel; totals are summed exactly (``lc_exact``), so
+the results are bit-identical to one thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import threading
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import wasmtime
+
+from livecalc_lab.engine import _abi
+from livecalc_lab.errors import EngineError
+
+__all__ = ["Engine", "TermValuation", "default_engine", "ENGINE_PATH"]
+
+ENGINE_PATH = Path(__file__).with_name("engine.wasm")
+DEFAULT_MEMORY_LIMIT = 2 << 30  # bytes of linear memory per instance
+DEFAULT_TIMEOUT = 120.0  # seconds per engine call
+DEFAULT_BATCH = 1 << 18  # policies per engine call
+_TICK = 0.005  # seconds per epoch tick
+
+
+@dataclass
+class TermValuation:
+    """Engine output for a batch of level-term policies.
+
+    Attributes
+    ----------
+    pv : ndarray, shape (5, n) float64
+        Present values at t = 0 for ``policy_count`` policies of each row, rows in
+        the order of ``_abi.PV_NAMES``: pv_premiums, pv_claims, pv_expenses,
+        pv_commissions, pv_net_cf.
+    premium_pp : ndarray, shape (n,) float64
+        Monthly premium per policy.
+    totals : ndarray, shape (5,) float64
+        Correctly rounded exact sums of the rows of ``pv``.
+    totals_exact : ndarray, shape (5,) of ``_abi.EXACT_DTYPE``
+        The exact accumulators behind ``totals`` (mergeable across batches).
+    cashflows : ndarray, shape (10, n_months) float64 or None
+        Monthly cashflows summed exactly over the policies, rows in the order of
+        ``_abi.CF_NAMES``; ``t`` in months from the valuation date.
+    cashflows_exact : ndarray, shape (10, n_months) of ``_abi.EXACT_DTYPE`` or None
+    engine_seconds : float
+        Wall time spent inside engine calls.
+    """
+
+    pv: np.ndarray
+    premium_pp: np.ndarray
+    totals: np.ndarray
+    totals_exact: np.ndarray
+    cashflows: np.ndarray | None
+    cashflows_exact: np.ndarray | None
+    engine_seconds: float
+
+
+class _Ticker:
+    """Advances a wasmtime engine's epoch every ``_TICK`` seconds while the engine lives."""
+
+    def __init__(self, engine: wasmtime.Engine):
+        self._ref = weakref.ref(engine)
+        self._thread = threading.Thread(target=self._run, name="livecalc-epoch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(_TICK)
+            eng = self._ref()
+            if eng is None:
+                return
+            eng.increment_epoch()
+            del eng
+
+
+class _Instance:
+    """One Store + instance of the module, used by one thread at a time."""
+
+    def __init__(self, owner: Engine):
+        self.owner = owner
+        self.store = wasmtime.Store(owner._wt_engine)
+        self.store.set_limits(memory_size=owner.memory_limit)
+        self.store.set_epoch_deadline(max(1, int(owner.timeout / _TICK)))
+        try:
+            self.instance = wasmtime.Instance(self.store, owner._module, [])
+        except wasmtime.WasmtimeError as exc:
+            raise EngineError(f"engine module cannot be instantiated: {exc}", call="instantiate") from None
+        exports = self.instance.exports(self.store)
+        missing = [n for n in _abi.REQUIRED_EXPORTS if n not in exports]
+        if "lc_abi_version" not in exports:
+            raise EngineError("engine module does not export lc_abi_version: not a LiveCalc engine", call="load")
+        self.fn = {n: exports[n] for n in _abi.REQUIRED_EXPORTS if n in exports}
+        if "_initialize" in self.fn:
+            self.call("_initialize")
+        version = self.call("lc_abi_version")
+        if version != _abi.ABI_VERSION:
+            raise EngineError(
+                f"engine module ABI version {version}, this host speaks version {_abi.ABI_VERSION}: "
+                f"reinstall livecalc-lab so the module and the Python package match",
+                call="lc_abi_version",
+            )
+        if missing:
+            raise EngineError(f"engine module lacks exports {', '.join(missing)}", call="load")
+        self.memory: wasmtime.Memory = self.fn["memory"]
+        self.status_ptr = int(self.call("lc_status_ptr"))
+        self.poisoned = False
+
+    # -- memory ---------------------------------------------------------------
+    def view(self) -> np.ndarray:
+        """The whole linear memory as a uint8 array (re-create after any allocation)."""
+        n = self.memory.data_len(self.store)
+        ptr = self.memory.data_ptr(self.store)
+        return np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_uint8)), shape=(n,))
+
+    def alloc(self, nbytes: int) -> int:
+        ptr = int(self.call("lc_alloc", int(nbytes)))
+        if ptr == 0:
+            raise EngineError(
+                f"engine out of memory allocating {nbytes:,} bytes (limit {self.owner.memory_limit:,} bytes)",
+                call="lc_alloc",
+            )
+        return ptr
+
+    def free(self, ptr: int) -> None:
+        self.call("lc_free", ptr)
+
+    def status(self) -> np.void:
+        return self.view()[self.status_ptr : self.status_ptr + 16].view(_abi.STATUS_DTYPE)[0].copy()
+
+    # -- calls ----------------------------------------------------------------
+    def call(self, name: str, *args: Any) -> Any:
+        fn = self.fn.get(name)
+        if fn is None:
+            raise EngineError(f"engine module does not export {name}", call=name)
+        self.store.set_epoch_deadline(max(1, int(self.owner.timeout / _TICK)))
+        try:
+            return fn(self.store, *args)
+        except wasmtime.Trap as trap:
+            self.poisoned = True
+            index = self._policy_index()
+            where = f" at policy index {index}" if index is not None else ""
+            if trap.trap_code == wasmtime.TrapCode.INTERRUPT:
+                msg = f"engine call {name} timed out after {self.owner.timeout:g} s{where}"
+            else:
+                msg = f"engine call {name} trapped{where}: {trap.message.splitlines()[-1].strip()}"
+            raise EngineError(msg, call=name, policy_index=index) from None
+        except wasmtime.WasmtimeError as exc:
+            self.poisoned = True
+            raise EngineError(f"engine call {name} failed: {exc}", call=name) from None
+
+    def _policy_index(self) -> int | None:
+        if not getattr(self, "status_ptr", 0):
+            return None
+        try:
+            idx = int(self.status()["policy_index"])
+        except Exception:  # memory unreadable after the trap
+            return None
+        return idx if idx >= 0 else None
+
+
+class _Arena:
+    """One engine allocation carved into 8-byte-aligned buffers."""
+
+    def __init__(self, inst: _Instance, sizes: dict[str, int]):
+        self.inst = inst
+        self.offsets: dict[str, int] = {}
+        total = 0
+        for name, size in sizes.items():
+            self.offsets[name] = total
+            total += (size + 15) // 16 * 16
+        self.base = inst.alloc(max(total, 16))
+        self.sizes = sizes
+
+    def ptr(self, name: str) -> int:
+        return self.base + self.offsets[name] if self.sizes.get(name) else 0
+
+    def write(self, name: str, arr: np.ndarray) -> int:
+        data = np.ascontiguousarray(arr).view(np.uint8).reshape(-1)
+        p = self.ptr(name)
+        self.inst.view()[p : p + data.size] = data
+        return p
+
+    def read(self, name: str, dtype: Any, count: int) -> np.ndarray:
+        p = self.ptr(name)
+        dt = np.dtype(dtype)
+        return self.inst.view()[p : p + dt.itemsize * count].view(dt).copy()
+
+    def free(self) -> None:
+        self.inst.free(self.base)
+
+
+class Engine:
+    """The WebAssembly projection engine, compiled once, with one instance per thread.
+
+    Parameters
+    ----------
+    module : bytes, str, pathlib.Path or None
+        The module as bytes (binary or WAT text) or a path; None loads the packaged
+        ``livecalc_lab/engine/engine.wasm``.
+    memory_limit : int
+        Maximum linear memory per instance, bytes (default 2 GiB).
+    timeout : float
+        Maximum wall time of one engine call, seconds (epoch deadline).
+
+    Raises
+    ------
+    EngineError
+        The module is missing, does not compile, has imports, lacks an export or
+        has a different ABI version (checked by :meth:`check`, which the
+        constructor calls).
+
+    Attributes
+    ----------
+    version : str
+        ``"sha256:<hex>"`` of the module bytes: the engine version every result records.
+    """
+
+    def __init__(self, module: bytes | str | Path | None = None, *, memory_limit: int = DEFAULT_MEMORY_LIMIT,
+                 timeout: float = DEFAULT_TIMEOUT):
+        if module is None or isinstance(module, (str, Path)) and not str(module).lstrip().startswith("("):
+            path = Path(module) if module is not None else ENGINE_PATH
+            if not path.is_file():
+                raise EngineError(
+                    f"engine module {path} not found: the package was installed without its engine; "
+                    "reinstall with `pip install .` (the build compiles engine/ with ziglang)",
+                    call="load",
+                )
+            data = path.read_bytes()
+        elif isinstance(module, str):
+            data = module.encode()
+        else:
+            data = bytes(module)
+        self.memory_limit = int(memory_limit)
+        self.timeout = float(timeout)
+        cfg = wasmtime.Config()
+        cfg.epoch_interruption = True
+        self._wt_engine = wasmtime.Engine(cfg)
+        try:
+            self._module = wasmtime.Module(self._wt_engine, data)
+        except wasmtime.WasmtimeError as exc:
+            raise EngineError(f"engine module does not compile: {exc}", call="compile") from None
+        if data[:4] == b"\0asm":
+            self.version = "sha256:" + hashlib.sha256(data).hexdigest()
+        else:  # WAT text, tests only: version of the compiled binary
+            self.version = "sha256:" + hashlib.sha256(self._module.serialize()).hexdigest()
+        self.imports = [f"{i.module}.{i.name}" for i in self._module.imports]
+        if self.imports:
+            raise EngineError(
+                f"engine module imports {', '.join(self.imports)}; the engine must import nothing", call="load"
+            )
+        self._ticker = _Ticker(self._wt_engine)
+        self._local = threading.local()
+        self.check()
+
+    def __repr__(self) -> str:
+        return f"Engine(version={self.version[:19]}..., timeout={self.timeout:g}s)"
+
+    def check(self) -> None:
+        """Instantiate on this thread and check the ABI version; raise :class:`EngineError` if wrong."""
+        self._instance()
+
+    def _instance(self) -> _Instance:
+        inst = getattr(self._local, "inst", None)
+        if inst is None or inst.poisoned:
+            inst = _Instance(self)
+            self._local.inst = inst
+        return inst
+
+    # -- exact sums -------------------------------------------------------------
+    def exact_add(self, values: np.ndarray) -> np.ndarray:
+        """Exact accumulator of ``values`` (1-D float64): one ``_abi.EXACT_DTYPE`` record."""
+        x = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+        inst = self._instance()
+        arena = _Arena(inst, {"acc": _abi.EXACT_DTYPE.itemsize, "x": x.nbytes})
+        try:
+            arena.write("x", x)
+            inst.call("lc_exact_add", arena.ptr("acc"), arena.ptr("x"), int(x.size))
+            return arena.read("acc", _abi.EXACT_DTYPE, 1)[0]
+        finally:
+            arena.free()
+
+    def exact_merge(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Merge exact accumulators elementwise: ``parts`` are same-shape ``EXACT_DTYPE`` arrays."""
+        if not parts:
+            raise ValueError("exact_merge needs at least one part")
+        shape = parts[0].shape
+        out = np.ascontiguousarray(parts[0]).reshape(-1).copy()
+        if len(parts) == 1:
+            return out.reshape(shape)
+        inst = self._instance()
+        nbytes = out.nbytes
+        arena = _Arena(inst, {"dst": nbytes, "src": nbytes})
+        try:
+            arena.write("dst", out)
+            for p in parts[1:]:
+                arena.write("src", np.ascontiguousarray(p).reshape(-1))
+                inst.call("lc_exact_merge", arena.ptr("dst"), arena.ptr("src"), int(out.size))
+            return arena.read("dst", _abi.EXACT_DTYPE, out.size).reshape(shape)
+        finally:
+            arena.free()
+
+    def exact_round(self, acc: np.ndarray) -> np.ndarray:
+        """The doubles nearest the exact values of accumulators ``acc`` (any shape)."""
+        flat = np.ascontiguousarray(acc).reshape(-1)
+        inst = self._instance()
+        arena = _Arena(inst, {"acc": flat.nbytes, "out": 8 * flat.size})
+        try:
+            arena.write("acc", flat)
+            inst.call("lc_exact_round", arena.ptr("acc"), int(flat.size), arena.ptr("out"))
+            return arena.read("out", np.float64, flat.size).reshape(acc.shape)
+        finally:
+            arena.free()
+
+    # -- level term -------------------------------------------------------------
+    def discount_factors(self, basis: Any, n_months: int) -> np.ndarray:
+        """v(t) for t < ``n_months``, as the engine computes them: shape (n_months,) float64."""
+        inst = self._instance()
+        arena, _ = self._basis_arena(inst, basis, {"v": 8 * n_months})
+        try:
+            rc = inst.call("lc_discount_factors", arena.ptr("basis"), int(n_months), arena.ptr("v"))
+            self._raise_code(inst, "lc_discount_factors", rc, 0)
+            return arena.read("v", np.float64, n_months)
+        finally:
+            arena.free()
+
+    def value_term(self, basis: Any, policies: Any, *, threads: int = 1, cashflows: bool = False,
+                   batch_size: int = DEFAULT_BATCH) -> TermValuation:
+        """Value level-term policies.
+
+        Parameters
+        ----------
+        basis : ProductBasis
+            Resolved assumptions of a ``level_term`` product.
+        policies : polars.DataFrame
+            Canonical policy columns (``age_at_entry``, ``policy_term``,
+            ``duration_mth``, ``policy_count``, ``sum_assured``; ``premium_rate``
+            for table premiums). Validate first with
+            :func:`livecalc_lab.model.policies.check_policies`.
+        threads : int
+            Threads valuing contiguous slices in parallel (each with its own Store).
+        cashflows : bool
+            Also return monthly cashflows summed over the policies.
+        batch_size : int
+            Policies per engine call (bounds linear memory use).
+
+        Returns
+        -------
+        TermValuation
+
+        Raises
+        ------
+        EngineError
+            A kernel error (code and policy index, counted from 0 over ``policies``),
+            a trap, a timeout or the memory limit.
+        """
+        cols = _policy_columns(policies, basis)
+        n = cols["age_at_entry"].size
+        n_months = _months_needed(cols, basis) if cashflows else 0
+        batch_size = max(1, min(int(batch_size), _abi.MAX_BATCH))
+        bounds = _split(n, max(1, int(threads)), batch_size)
+
+        def work(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, float]:
+            return self._value_slice(basis, cols, span, n_months)
+
+        t0 = time.perf_counter()
+        if threads > 1 and len(bounds) > 1:
+            with ThreadPoolExecutor(max_workers=int(threads), thread_name_prefix="livecalc-engine") as ex:
+                parts = list(ex.map(work, bounds))
+        else:
+            parts = [work(b) for b in bounds]
+        pv = np.empty((_abi.N_PV, n), dtype=np.float64)
+        prem = np.empty(n, dtype=np.float64)
+        for (lo, hi), part in zip(bounds, parts):
+            pv[:, lo:hi] = part[0]
+            prem[lo:hi] = part[1]
+        # An all-zero accumulator is the normalised exact zero.
+        totals_exact = self.exact_merge([p[2] for p in parts]) if parts else np.zeros(_abi.N_PV, _abi.EXACT_DTYPE)
+        cf_exact = None
+        if cashflows:
+            cf_exact = (self.exact_merge([p[3] for p in parts]) if parts
+                        else np.zeros((_abi.N_CF, n_months), _abi.EXACT_DTYPE))
+        engine_seconds = sum(p[4] for p in parts) if threads <= 1 else time.perf_counter() - t0
+        return TermValuation(
+            pv=pv,
+            premium_pp=prem,
+            totals=self.exact_round(totals_exact),
+            totals_exact=totals_exact,
+            cashflows=self.exact_round(cf_exact) if cf_exact is not None else None,
+            cashflows_exact=cf_exact,
+            engine_seconds=engine_seconds,
+        )
+
+    def _basis_arena(self, inst: _Instance, basis: Any, extra: dict[str, int]) -> tuple[_Arena, np.ndarray]:
+        qx = np.ascontiguousarray(basis.mort_qx, dtype=np.float64)
+        lapse = np.ascontiguousarray(basis.lapse_ann, dtype=np.float64)
+        disc = np.ascontiguousarray(basis.disc_zero_ann, dtype=np.float64)
+        comm = np.ascontiguousarray(basis.commission_rates, dtype=np.float64)
+        sizes = {"basis": _abi.TERM_BASIS_DTYPE.itemsize, "qx": qx.nbytes, "lapse": lapse.nbytes,
+                 "disc": disc.nbytes, "comm": comm.nbytes, **extra}
+        arena = _Arena(inst, sizes)
+        try:
+            b = np.zeros(1, dtype=_abi.TERM_BASIS_DTYPE)
+            b["mort_qx"] = arena.write("qx", qx)
+            b["mort_min_age"] = basis.mort_min_age
+            b["mort_n_ages"], b["mort_n_select"] = qx.shape
+            b["lapse_ann"] = arena.write("lapse", lapse)
+            b["n_lapse"] = lapse.size
+            b["disc_zero_ann"] = arena.write("disc", disc)
+            b["n_disc"] = disc.size
+            b["comm_rates"] = arena.write("comm", comm) if comm.size else 0
+            b["n_comm"] = comm.size
+            b["premium_basis"] = _abi.PREMIUM_BASIS[basis.premium_basis]
+            b["round_decimals"] = basis.premium_round_decimals
+            b["premium_loading"] = basis.premium_loading
+            b["acquisition"] = basis.acquisition
+            b["maintenance_ann"] = basis.maintenance_ann
+            b["inflation_ann"] = basis.inflation_ann
+            arena.write("basis", b)
+        except BaseException:
+            arena.free()
+            raise
+        return arena, b
+
+    def _value_slice(self, basis: Any, cols: dict[str, np.ndarray], span: tuple[int, int], n_months: int):
+        lo, hi = span
+        n = hi - lo
+        inst = self._instance()
+        table = basis.premium_basis == "table"
+        extra = {
+            "policies": _abi.POLICIES_DTYPE.itemsize,
+            "results": _abi.RESULTS_DTYPE.itemsize,
+            "age_at_entry": 4 * n, "policy_term": 4 * n, "duration_mth": 4 * n,
+            "policy_count": 8 * n, "sum_assured": 8 * n, "premium_rate": 8 * n if table else 0,
+            "pv": 8 * _abi.N_PV * n, "premium_pp": 8 * n,
+            "totals": _abi.N_PV * _abi.EXACT_DTYPE.itemsize,
+            "cashflows": _abi.N_CF * n_months * _abi.EXACT_DTYPE.itemsize,
+        }
+        arena, _ = self._basis_arena(inst, basis, extra)
+        try:
+            p = np.zeros(1, dtype=_abi.POLICIES_DTYPE)
+            p["n"] = n
+            for name in ("age_at_entry", "policy_term", "duration_mth", "policy_count", "sum_assured"):
+                p[name] = arena.write(name, cols[name][lo:hi])
+            if table:
+                p["premium_rate"] = arena.write("premium_rate", cols["premium_rate"][lo:hi])
+            arena.write("policies", p)
+            r = np.zeros(1, dtype=_abi.RESULTS_DTYPE)
+            r["pv"], r["premium_pp"], r["totals"] = arena.ptr("pv"), arena.ptr("premium_pp"), arena.ptr("totals")
+            r["cashflows"], r["n_months"] = arena.ptr("cashflows"), n_months
+            arena.write("results", r)
+            t0 = time.perf_counter()
+            rc = inst.call("lc_value_term", arena.ptr("basis"), arena.ptr("policies"), arena.ptr("results"))
+            dt = time.perf_counter() - t0
+            self._raise_code(inst, "lc_value_term", rc, lo)
+            pv = arena.read("pv", np.float64, _abi.N_PV * n).reshape(_abi.N_PV, n)
+            prem = arena.read("premium_pp", np.float64, n)
+            totals = arena.read("totals", _abi.EXACT_DTYPE, _abi.N_PV)
+            cf = (arena.read("cashflows", _abi.EXACT_DTYPE, _abi.N_CF * n_months).reshape(_abi.N_CF, n_months)
+                  if n_months else np.zeros((_abi.N_CF, 0), _abi.EXACT_DTYPE))
+            return pv, prem, totals, cf, dt
+        except EngineError as exc:
+            if exc.policy_index is not None:
+                exc.policy_index += lo
+            raise
+        finally:
+            if not inst.poisoned:
+                arena.free()
+
+    @staticmethod
+    def _raise_code(inst: _Instance, name: str, rc: int, offset: int) -> None:
+        if rc == 0:
+            return
+        st = inst.status()
+        idx = int(st["policy_index"])
+        index = idx + offset if idx >= 0 else None
+        where = f" at policy index {index}" if index is not None else ""
+        raise EngineError(
+            f"engine call {name} failed{where}: {_abi.ERRORS.get(int(rc), f'error code {rc}')} "
+            f"(detail {int(st['detail'])})",
+            call=name,
+            policy_index=index,
+        )
+
+
+def _policy_columns(policies: Any, basis: Any) -> dict[str, np.ndarray]:
+    def col(name: str, dtype: Any) -> np.ndarray:
+        return np.ascontiguousarray(policies[name].to_numpy(), dtype=dtype)
+
+    cols = {
+        "age_at_entry": col("age_at_entry", np.int32),
+        "policy_term": col("policy_term", np.int32),
+        "duration_mth": col("duration_mth", np.int32),
+        "policy_count": col("policy_count", np.float64),
+        "sum_assured": col("sum_assured", np.float64),
+    }
+    if basis.premium_basis == "table":
+        cols["premium_rate"] = col("premium_rate", np.float64)
+    return cols
+
+
+def _months_needed(cols: dict[str, np.ndarray], basis: Any) -> int:
+    if cols["policy_term"].size == 0:
+        return 0
+    last = 12 * cols["policy_term"].astype(np.int64) - cols["duration_mth"]
+    return int(max(last.max() + 1, 0))
+
+
+def _split(n: int, threads: int, batch: int) -> list[tuple[int, int]]:
+    """Contiguous spans: at least ``threads`` of them (when n allows), none longer than ``batch``."""
+    k = max(threads, -(-n // batch)) if n else 0
+    k = min(k, n) if n else 0
+    edges = [n * i // k for i in range(k + 1)] if k else [0]
+    return [(edges[i], edges[i + 1]) for i in range(k)]
+
+
+_DEFAULT: Engine | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The process-wide engine for the packaged module (compiled on first use, then cached)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Engine()
+        return _DEFAULT

@@ -1,0 +1,50 @@
+"""The exception hierarchy of LiveCalc Lab.
+
+Every error the package raises on purpose derives from :class:`LivecalcError`, so
+``except lc.LivecalcError`` catches them all. Messages quote the offending value
+and say where it was found (file, row, column) so the user can fix the input
+without a debugger.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError"]
+
+
+class LivecalcError(Exception):
+    """Root of every error raised by LiveCalc Lab."""
+
+
+class DataError(LivecalcError):
+    """Policy data that cannot be valued as given.
+
+    Raised for a missing column, a malformed or out-of-range value, or a
+    policy the chosen product cannot value. The message names the file, the
+    1-based data row (the header is row 0), the column and the value.
+    """
+
+
+class AssumptionError(LivecalcError):
+    """An assumption set that is malformed or does not cover the policies.
+
+    Raised for a bad manifest, a table with a missing or malformed value, an
+    unknown product, or a policy whose ages, terms or months fall outside a table.
+    """
+
+
+class EngineError(LivecalcError):
+    """The projection engine failed: ABI mismatch, trap, timeout or memory limit.
+
+    Attributes
+    ----------
+    call : str
+        Name of the exported engine function that was running.
+    policy_index : int or None
+        0-based index, within the batch passed to the call, of the policy the
+        kernel was working on when it failed (``None`` if not known).
+    """
+
+    def __init__(self, message: str, *, call: str = "", policy_index: int | None = None):
+        super().__init__(message)
+        self.call = call
+        self.policy_index = policy_index

@@ -1,0 +1,1 @@
+"""Actuarial models: the policy schema and the readable numpy reference model."""
