@@ -21,6 +21,7 @@ Rows are numbered from 1 (the first policy after the header) in every message.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -80,7 +81,7 @@ class Policies:
     @property
     def n_policies(self) -> float:
         """Sum of ``policy_count``."""
-        return float(np.sum(self.frame["policy_count"].to_numpy()))
+        return math.fsum(self.frame["policy_count"].to_numpy())
 
 
 def demo_policies_path(product: str = "basic_term_s") -> Path:

@@ -1,0 +1,32 @@
+"""LiveCalc Lab: a Jupyter-native workbench for life-insurance actuaries.
+
+The public API::
+
+    import livecalc_lab as lc
+    result = lc.run()                                   # bundled lifelib portfolio, BasicTerm_S
+    result = lc.run("policies.csv", "my_assumptions/", product="basic_term_se")
+    result.totals["pv_net_cf"], result.per_policy       # totals and a polars DataFrame
+
+Errors all derive from :class:`LivecalcError`.
+"""
+
+from livecalc_lab._version import __version__
+from livecalc_lab.assumptions import AssumptionSet, demo_assumptions, load_assumptions
+from livecalc_lab.errors import AssumptionError, DataError, EngineError, LivecalcError
+from livecalc_lab.model.policies import demo_policies, read_policies
+from livecalc_lab.valuation import ValuationResult, run
+
+__all__ = [
+    "__version__",
+    "AssumptionError",
+    "AssumptionSet",
+    "DataError",
+    "EngineError",
+    "LivecalcError",
+    "ValuationResult",
+    "demo_assumptions",
+    "demo_policies",
+    "load_assumptions",
+    "read_policies",
+    "run",
+]
