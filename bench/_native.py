@@ -65,7 +65,7 @@ class LcStatus(ctypes.Structure):
 
 
 class LcTermBasis(ctypes.Structure):
-    """``lc_term_basis`` with native pointers (size 80 on wasm32, 104 on LP64)."""
+    """``lc_term_basis`` with native pointers (size 80 on wasm32, 112 on LP64)."""
 
     _fields_ = [
         ("mort_qx", _p_f64),

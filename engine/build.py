@@ -59,7 +59,9 @@ def build_native(out: Path | None = None, compiler: str = "zig") -> Path:
     suffix = sysconfig.get_config_var("SHLIB_SUFFIX") or ".so"
     out = out or ENGINE_DIR / "build" / f"liblivecalc{suffix}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    cc = _zig_cc() if compiler == "zig" else [compiler]
+    # zig cc targets the build machine's CPU by default; -mcpu=baseline is the
+    # generic x86-64 / aarch64 the "no -march" baseline means.
+    cc = _zig_cc() + ["-mcpu=baseline"] if compiler == "zig" else [compiler]
     cmd = cc + COMMON_FLAGS + ["-fPIC", "-shared"] + [str(s) for s in SOURCES] + ["-o", str(out), "-lm"]
     subprocess.run(cmd, check=True, env=_env(), cwd=ENGINE_DIR)
     return out

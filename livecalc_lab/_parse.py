@@ -7,11 +7,14 @@ file, 1-based data row, column name and the value as written.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import polars as pl
 
 from livecalc_lab.errors import LivecalcError
 
-__all__ = ["strict_cast", "first_bad_row"]
+__all__ = ["strict_cast", "first_bad_row", "ragged_row"]
 
 
 def first_bad_row(original: pl.Series, converted: pl.Series) -> int | None:
@@ -72,8 +75,8 @@ def strict_cast(
             r = int(idx[0])
             raise error(f"{where} row {r + row_offset:,} column '{name}': value is empty")
     if series.dtype == dtype:
-        return series
-    if series.dtype == pl.String:
+        converted = series  # already typed (Parquet, DataFrame): still checked for NaN/inf below
+    elif series.dtype == pl.String:
         text = series.str.strip_chars()
         converted = text.cast(dtype, strict=False)
     elif dtype.is_integer() and series.dtype.is_float():
@@ -100,3 +103,28 @@ def strict_cast(
                 f"{where} row {r + row_offset:,} column '{name}': {series[r]!r} is not a finite number"
             )
     return converted
+
+
+def ragged_row(path: str | Path) -> str | None:
+    """Describe the first data row with more fields than the header, or ``None``.
+
+    Used to explain a CSV that polars refuses to read: the usual cause is an
+    unquoted thousands separator (``1,000``), which splits one value in two.
+    Rows are numbered as in every other message (1 = first row after the header;
+    blank lines are not rows).
+    """
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+            rows = (r for r in csv.reader(fh) if r)
+            header = next(rows, None)
+            if header is None:
+                return None
+            for i, fields in enumerate(rows, start=1):
+                if len(fields) > len(header):
+                    return (
+                        f"row {i:,}: {','.join(fields)!r} has {len(fields)} fields but the header has "
+                        f"{len(header)} (an unquoted ',' inside a value such as 1,000?)"
+                    )
+    except (OSError, csv.Error):  # not readable this way either: the caller reports its own error
+        return None
+    return None

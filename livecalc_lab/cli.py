@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from livecalc_lab._version import __version__
@@ -30,17 +31,26 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(__version__)
         raise typer.Exit()
 
 
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        # Eager, so it runs before the group asks for a command ("livecalc --version" alone).
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass
+
+
 def _fail(exc: LivecalcError) -> None:
-    err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+    # The message quotes user data (cells, paths): escape it so rich does not read it as markup.
+    err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -84,7 +94,7 @@ def run(
     table = Table(title=f"LiveCalc valuation — {result.product}", title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_row("source", result.source)
+    table.add_row("source", escape(result.source))
     table.add_row("model points", f"{result.n_model_points:,}")
     table.add_row("policies", f"{result.n_policies:,.2f}")
     table.add_row("PV premiums", _money(result.totals["pv_premiums"]))

@@ -8,7 +8,7 @@ without a debugger.
 
 from __future__ import annotations
 
-__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError"]
+__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError"]
 
 
 class LivecalcError(Exception):
@@ -48,3 +48,13 @@ class EngineError(LivecalcError):
         super().__init__(message)
         self.call = call
         self.policy_index = policy_index
+
+
+class StatsError(LivecalcError, ValueError):
+    """Input that a statistic cannot be computed from.
+
+    Raised for an empty or non-finite sample, a percentile or CTE level out of
+    range, accumulators that cannot be merged, or a tail buffer too small for the
+    CTE asked of it. It is also a :class:`ValueError`, so callers that catch
+    ``ValueError`` keep working.
+    """

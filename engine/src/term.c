@@ -81,7 +81,7 @@ static double round_decimals(double x, int32_t d) {
 
 /* ---- per-call tables ------------------------------------------------------ */
 
-static int32_t setup(ctx *c, const lc_term_basis *b, int32_t n_months) {
+static int32_t setup(ctx *c, const lc_term_basis *b, int32_t n_months, int32_t n_policies) {
   c->b = b;
   int32_t ncell = b->mort_n_ages * b->mort_n_select;
   c->qm = malloc(sizeof(double) * (size_t)(ncell + b->n_lapse + 2 * n_months + 2));
@@ -97,9 +97,15 @@ static int32_t setup(ctx *c, const lc_term_basis *b, int32_t n_months) {
     c->v[t] = pow(1.0 + j, -(double)t);
     c->maint[t] = b->maintenance_ann / 12.0 * pow(1.0 + b->inflation_ann, (double)t / 12.0);
   }
-  c->cap = 1024;
+  /* Sized for the common case without rehashing: up to 2 groups per policy
+   * (its own and, for equivalence premiums, its new-business group), but the
+   * distinct (age, term, duration) keys of real data are usually far fewer. */
+  uint32_t want = n_policies < 256 ? 512u : (uint32_t)n_policies * 2u;
+  if (want > (1u << 22)) want = 1u << 22;
+  c->cap = 512;
+  while (c->cap < want) c->cap *= 2;
   c->slots = calloc(c->cap, sizeof(slot));
-  c->groups_cap = 512;
+  c->groups_cap = (int32_t)(c->cap / 2);
   c->groups = malloc(sizeof(unit_pv) * (size_t)c->groups_cap);
   c->n_groups = 0;
   if (!c->slots || !c->groups) return lc_fail(LC_E_NOMEM, 0);
@@ -113,61 +119,74 @@ static void teardown(ctx *c) {
 }
 
 /* ---- the projection of one group -----------------------------------------
- * Unit policy (count 1, sum assured 1, premium 1). For SINK != 0 the monthly
- * cashflows of a policy with the given scale factors are added to cf. */
-typedef struct {
-  lc_exact *cf;
-  int32_t n_months;
-  double count, sum_assured, premium;
-} cf_sink;
+ * A unit policy: count 1, sum assured 1, premium 1. Month by month, with the
+ * lifelib BasicTerm_SE timing: in force before decrements bd(t); deaths
+ * bd(t) q_m; lapses (bd(t) - deaths) l_m; survivors bd(t) (1 - q_m)(1 - l_m).
+ * Months before issue hold nothing, so the walk starts at the first month the
+ * policy exists, with one policy in force (in force at t = 0, or new business at
+ * issue), and goes policy year by policy year, in which the mortality, lapse
+ * and commission rates are constant. */
 
-static inline void project(const ctx *c, int32_t entry, int32_t term, int32_t dur0, unit_pv *u, const cf_sink *sink) {
+typedef struct {
+  int32_t t, dm;      /* first projection month and its duration in months */
+  const double *qrow; /* mortality row of the entry age */
+} walk;
+
+static inline walk walk_start(const ctx *c, int32_t entry, int32_t dur0) {
+  walk w;
+  w.t = dur0 < 0 ? -dur0 : 0;
+  w.dm = dur0 + w.t;
+  w.qrow = c->qm + (size_t)(entry - c->b->mort_min_age) * (size_t)c->b->mort_n_select;
+  return w;
+}
+
+typedef struct {
+  double q, l, comm, surv;
+  int32_t end; /* duration month at which this policy year ends (capped at the term) */
+} year_rates;
+
+static inline year_rates rates_for_year(const ctx *c, const walk *w, int32_t dm, int32_t T) {
   const lc_term_basis *b = c->b;
+  const int32_t dy = dm / 12, nsel = b->mort_n_select;
+  year_rates r;
+  r.q = w->qrow[(size_t)dy * (size_t)nsel + (size_t)(dy < nsel - 1 ? dy : nsel - 1)];
+  r.l = c->lm[dy < b->n_lapse - 1 ? dy : b->n_lapse - 1];
+  r.comm = dy < b->n_comm ? b->comm_rates[dy] : 0.0;
+  r.surv = (1.0 - r.q) * (1.0 - r.l);
+  r.end = 12 * (dy + 1) < T ? 12 * (dy + 1) : T;
+  return r;
+}
+
+/* Unit present values of one (entry, term, dur0) group. Within a policy year the
+ * sums are kept apart and added once: shorter dependency chains, and the same
+ * order of operations every time, so the result depends on the key alone. */
+static void project_unit(const ctx *c, int32_t entry, int32_t term, int32_t dur0, unit_pv *u) {
   const int32_t T = 12 * term;
-  int32_t proj_len = T - dur0 + 1;
-  if (proj_len < 0) proj_len = 0;
-  const int32_t nsel = b->mort_n_select;
-  const double *qm = c->qm + (size_t)(entry - b->mort_min_age) * (size_t)nsel;
   double pv_if = 0, pv_death = 0, pv_comm = 0, pv_maint = 0, pv_nb = 0;
-  double bef_mat = dur0 > 0 ? 1.0 : 0.0, bef_decr = 0, deaths = 0, lapses = 0;
-  for (int32_t t = 0; t < proj_len; t++) {
-    const int32_t dm = dur0 + t;
-    if (t > 0) bef_mat = bef_decr - lapses - deaths;
-    const double mat = dm == T ? bef_mat : 0.0;
-    const double nb = dm == 0 ? 1.0 : 0.0;
-    bef_decr = bef_mat - mat + nb;
-    double q = 0, l = 0, comm = 0;
-    if (dm >= 0) { /* active: 0 <= dm <= T holds since t < proj_len */
-      const int32_t dy = dm / 12;
-      q = qm[(size_t)dy * (size_t)nsel + (size_t)(dy < nsel - 1 ? dy : nsel - 1)];
-      l = c->lm[dy < b->n_lapse - 1 ? dy : b->n_lapse - 1];
-      comm = dy < b->n_comm ? b->comm_rates[dy] : 0.0;
-    }
-    deaths = bef_decr * q;
-    lapses = (bef_decr - deaths) * l;
-    const double v = c->v[t];
-    pv_if += bef_decr * v;
-    pv_death += deaths * v;
-    pv_comm += comm * bef_decr * v;
-    pv_maint += bef_decr * c->maint[t] * v;
-    pv_nb += nb * v;
-    if (sink) {
-      const int32_t m = sink->n_months;
-      const double k = sink->count;
-      const double prem = sink->premium * k * bef_decr;
-      const double claims = sink->sum_assured * k * deaths;
-      const double expenses = k * (b->acquisition * nb + bef_decr * c->maint[t]);
-      const double commissions = comm * prem;
-      lc_exact_add1(&sink->cf[LC_CF_POLS_IF * m + t], k * bef_decr);
-      lc_exact_add1(&sink->cf[LC_CF_POLS_DEATH * m + t], k * deaths);
-      lc_exact_add1(&sink->cf[LC_CF_POLS_LAPSE * m + t], k * lapses);
-      lc_exact_add1(&sink->cf[LC_CF_POLS_MATURITY * m + t], k * mat);
-      lc_exact_add1(&sink->cf[LC_CF_POLS_NEW_BIZ * m + t], k * nb);
-      lc_exact_add1(&sink->cf[LC_CF_PREMIUMS * m + t], prem);
-      lc_exact_add1(&sink->cf[LC_CF_CLAIMS * m + t], claims);
-      lc_exact_add1(&sink->cf[LC_CF_EXPENSES * m + t], expenses);
-      lc_exact_add1(&sink->cf[LC_CF_COMMISSIONS * m + t], commissions);
-      lc_exact_add1(&sink->cf[LC_CF_NET_CF * m + t], prem - claims - expenses - commissions);
+  if (dur0 <= T) {
+    walk w = walk_start(c, entry, dur0);
+    double bef = 1.0;
+    if (w.dm == 0) pv_nb = c->v[w.t];
+    while (w.dm < T) {
+      const year_rates r = rates_for_year(c, &w, w.dm, T);
+      const double *v = c->v + w.t, *maint = c->maint + w.t;
+      const int32_t k = r.end - w.dm;
+      double a_if = 0, a_death = 0, a_maint = 0;
+      /* Unrolled: fewer loop back-edges, each of which carries wasmtime's epoch check. */
+#pragma clang loop unroll_count(4)
+      for (int32_t j = 0; j < k; j++) {
+        const double bd = bef;
+        a_if += bd * v[j];
+        a_death += bd * r.q * v[j];
+        a_maint += bd * maint[j] * v[j];
+        bef = bd * r.surv;
+      }
+      pv_if += a_if;
+      pv_death += a_death;
+      pv_maint += a_maint;
+      pv_comm += r.comm * a_if;
+      w.t += k;
+      w.dm = r.end;
     }
   }
   u->pv_if = pv_if;
@@ -175,6 +194,41 @@ static inline void project(const ctx *c, int32_t entry, int32_t term, int32_t du
   u->pv_comm = pv_comm;
   u->pv_maint = pv_maint;
   u->pv_nb = pv_nb;
+}
+
+/* Add one policy row's monthly cashflows (count policies, sum assured, premium
+ * per policy) to the exact monthly accumulators cf[LC_N_CF][n_months]. */
+static void add_cashflows(const ctx *c, int32_t entry, int32_t term, int32_t dur0, double count, double sa,
+                          double prem, lc_exact *cf, int32_t m) {
+  const lc_term_basis *b = c->b;
+  const int32_t T = 12 * term;
+  if (dur0 > T) return;
+  walk w = walk_start(c, entry, dur0);
+  double bef = 1.0;
+  while (w.dm < T) {
+    const year_rates r = rates_for_year(c, &w, w.dm, T);
+    for (; w.dm < r.end; w.dm++, w.t++) {
+      const int32_t t = w.t;
+      const double bd = bef, deaths = bd * r.q, lapses = (bd - deaths) * r.l;
+      const double nb = w.dm == 0 ? count : 0.0;
+      const double premiums = prem * count * bd;
+      const double claims = sa * count * deaths;
+      const double expenses = b->acquisition * nb + count * bd * c->maint[t];
+      const double commissions = r.comm * premiums;
+      lc_exact_add1(&cf[LC_CF_POLS_IF * m + t], count * bd);
+      lc_exact_add1(&cf[LC_CF_POLS_DEATH * m + t], count * deaths);
+      lc_exact_add1(&cf[LC_CF_POLS_LAPSE * m + t], count * lapses);
+      lc_exact_add1(&cf[LC_CF_POLS_NEW_BIZ * m + t], nb);
+      lc_exact_add1(&cf[LC_CF_PREMIUMS * m + t], premiums);
+      lc_exact_add1(&cf[LC_CF_CLAIMS * m + t], claims);
+      lc_exact_add1(&cf[LC_CF_EXPENSES * m + t], expenses);
+      lc_exact_add1(&cf[LC_CF_COMMISSIONS * m + t], commissions);
+      lc_exact_add1(&cf[LC_CF_NET_CF * m + t], premiums - claims - expenses - commissions);
+      bef = bd * r.surv;
+    }
+  }
+  /* dm == T: whatever is left matures at the start of month t; nothing else happens. */
+  lc_exact_add1(&cf[LC_CF_POLS_MATURITY * m + w.t], count * bef);
 }
 
 /* Unit PVs of group (entry, term, dur0), projected on first use. */
@@ -194,7 +248,7 @@ static const unit_pv *group(ctx *c, int32_t entry, int32_t term, int32_t dur0) {
     c->groups_cap *= 2;
   }
   unit_pv *u = &c->groups[c->n_groups];
-  project(c, entry, term, dur0, u, NULL);
+  project_unit(c, entry, term, dur0, u);
   c->slots[i].used = 1;
   c->slots[i].key = key;
   c->slots[i].index = c->n_groups++;
@@ -249,34 +303,47 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
     return lc_fail(LC_E_ARG, 1);
   if (b->premium_basis == 1 && !p->premium_rate) return lc_fail(LC_E_ARG, 2);
   const int32_t n = p->n;
-  int32_t need = 0;
+  /* Projection months needed: a cheap pass over terms and durations only (the
+   * full checks run inline below); clamped so bad values cannot oversize it. */
+  int64_t need64 = 0, need_cf = 0;
   for (int32_t i = 0; i < n; i++) {
-    lc_status_slot.policy_index = i;
-    int32_t rc = check_policy(b, p, i, &need);
-    if (rc) return rc;
+    const int64_t T = 12 * (int64_t)p->policy_term[i], last_cf = T - (int64_t)p->duration_mth[i];
+    const int64_t last = b->premium_basis == 0 && T > last_cf ? T : last_cf;
+    if (last + 1 > need64) need64 = last + 1;
+    if (last_cf + 1 > need_cf) need_cf = last_cf + 1;
   }
-  if (out->cashflows && need > out->n_months) {
-    lc_status_slot.policy_index = -1;
-    return lc_fail(LC_E_ARG, need);
+  const int32_t need = need64 < 12 * (int64_t)b->n_disc ? (int32_t)need64 : 12 * b->n_disc;
+  if (out->cashflows && need_cf > out->n_months) {
+    /* name the first policy whose cashflows run past the buffer */
+    for (int32_t i = 0; i < n; i++) {
+      lc_status_slot.policy_index = i;
+      const int64_t last_cf = 12 * (int64_t)p->policy_term[i] - (int64_t)p->duration_mth[i];
+      if (last_cf + 1 > out->n_months) return lc_fail(LC_E_ARG, (int32_t)(last_cf + 1));
+    }
   }
-  ctx c;
-  int32_t rc = setup(&c, b, need);
+  ctx c = {0};
+  int32_t rc = setup(&c, b, need, n);
   if (rc) { teardown(&c); return rc; }
   const double loading = 1.0 + b->premium_loading;
   for (int32_t i = 0; i < n; i++) {
     lc_status_slot.policy_index = i;
+    int32_t months = 0;
+    rc = check_policy(b, p, i, &months);
+    if (rc) { teardown(&c); return rc; }
     const int32_t entry = p->age_at_entry[i], term = p->policy_term[i], dur0 = p->duration_mth[i];
     const double cnt = p->policy_count[i], sa = p->sum_assured[i];
+    /* Copies, not pointers: a later lookup may move the group array. */
+    const unit_pv *gp = group(&c, entry, term, dur0);
+    if (!gp) { teardown(&c); return lc_fail(LC_E_NOMEM, 0); }
+    const unit_pv gv = *gp, *g = &gv;
     double prem;
     if (b->premium_basis == 0) {
-      const unit_pv *nbg = group(&c, entry, term, 0);
+      const unit_pv *nbg = dur0 == 0 ? g : group(&c, entry, term, 0);
       if (!nbg) { teardown(&c); return lc_fail(LC_E_NOMEM, 0); }
       prem = round_decimals(loading * (sa * nbg->pv_death / nbg->pv_if), b->round_decimals);
     } else {
       prem = round_decimals(sa * p->premium_rate[i], b->round_decimals);
     }
-    const unit_pv *g = group(&c, entry, term, dur0);
-    if (!g) { teardown(&c); return lc_fail(LC_E_NOMEM, 0); }
     const double pk = prem * cnt;
     const double pv_prem = pk * g->pv_if;
     const double pv_claims = sa * cnt * g->pv_death;
@@ -298,11 +365,7 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
       lc_exact_add1(&out->totals[LC_PV_COMMISSIONS], pv_comm);
       lc_exact_add1(&out->totals[LC_PV_NET_CF], pv_net);
     }
-    if (out->cashflows) {
-      cf_sink s = {out->cashflows, out->n_months, cnt, sa, prem};
-      unit_pv scratch;
-      project(&c, entry, term, dur0 > 12 * term ? 12 * term + 1 : dur0, &scratch, &s);
-    }
+    if (out->cashflows) add_cashflows(&c, entry, term, dur0, cnt, sa, prem, out->cashflows, out->n_months);
   }
   lc_status_slot.policy_index = -1;
   if (out->totals)

@@ -68,7 +68,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from livecalc_lab._parse import strict_cast
+from livecalc_lab._parse import ragged_row, strict_cast
 from livecalc_lab.errors import AssumptionError
 
 __all__ = [
@@ -367,7 +367,8 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
     try:
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except Exception as exc:  # polars raises several types for malformed CSV
-        raise AssumptionError(f"{path}: cannot be read as CSV: {exc}") from None
+        ragged = ragged_row(path)
+        raise AssumptionError(f"{path} {ragged}" if ragged else f"{path}: cannot be read as CSV: {exc}") from None
     file = str(path)
 
     def need(col: str) -> pl.Series:
@@ -483,11 +484,22 @@ def _format_value(v: Any) -> str:
     return str(v)
 
 
+def _canonical_numbers(value: Any) -> Any:
+    """Every JSON number as a float, so ``300``, ``300.0`` and ``3e2`` serialise alike."""
+    if isinstance(value, dict):
+        return {k: _canonical_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical_numbers(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def canonical_version(manifest: dict[str, Any], tables: dict[str, pl.DataFrame]) -> str:
     """SHA-256 of the canonical serialisation of an assumption set.
 
-    The serialisation is: the manifest as JSON with keys sorted, no whitespace and
-    ASCII escapes, then for each table in name order a line ``table <name>`` and
+    The serialisation is: the manifest as JSON with keys sorted, no whitespace,
+    ASCII escapes and every number written as a float (``300`` and ``300.0`` alike), then for each table in name order a line ``table <name>`` and
     the table as CSV: header, then one line per row with integers in decimal and
     floats as Python's shortest round-trip ``repr`` (so ``0.10``, ``1e-1`` and
     ``0.1`` hash alike), fields joined by ``,``, lines ended by ``\\n``.
@@ -505,7 +517,7 @@ def canonical_version(manifest: dict[str, Any], tables: dict[str, pl.DataFrame])
         ``"sha256:"`` followed by 64 hex digits.
     """
     h = hashlib.sha256()
-    h.update(json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode())
+    h.update(json.dumps(_canonical_numbers(manifest), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode())
     h.update(b"\n")
     for name in sorted(tables):
         df = tables[name]

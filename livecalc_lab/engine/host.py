@@ -100,7 +100,11 @@ class _Instance:
         try:
             self.instance = wasmtime.Instance(self.store, owner._module, [])
         except wasmtime.WasmtimeError as exc:
-            raise EngineError(f"engine module cannot be instantiated: {exc}", call="instantiate") from None
+            raise EngineError(
+                f"engine module cannot be instantiated (memory limit {owner.memory_limit:,} bytes; the module's "
+                f"initial memory may be larger): {exc}",
+                call="instantiate",
+            ) from None
         exports = self.instance.exports(self.store)
         missing = [n for n in _abi.REQUIRED_EXPORTS if n not in exports]
         if "lc_abi_version" not in exports:
@@ -144,7 +148,7 @@ class _Instance:
         return self.view()[self.status_ptr : self.status_ptr + 16].view(_abi.STATUS_DTYPE)[0].copy()
 
     # -- calls ----------------------------------------------------------------
-    def call(self, name: str, *args: Any) -> Any:
+    def call(self, name: str, *args: Any, index_offset: int = 0) -> Any:
         fn = self.fn.get(name)
         if fn is None:
             raise EngineError(f"engine module does not export {name}", call=name)
@@ -154,6 +158,7 @@ class _Instance:
         except wasmtime.Trap as trap:
             self.poisoned = True
             index = self._policy_index()
+            index = index + index_offset if index is not None else None
             where = f" at policy index {index}" if index is not None else ""
             if trap.trap_code == wasmtime.TrapCode.INTERRUPT:
                 msg = f"engine call {name} timed out after {self.owner.timeout:g} s{where}"
@@ -330,6 +335,8 @@ class Engine:
     # -- level term -------------------------------------------------------------
     def discount_factors(self, basis: Any, n_months: int) -> np.ndarray:
         """v(t) for t < ``n_months``, as the engine computes them: shape (n_months,) float64."""
+        if n_months == 0:
+            return np.zeros(0, dtype=np.float64)
         inst = self._instance()
         arena, _ = self._basis_arena(inst, basis, {"v": 8 * n_months})
         try:
@@ -465,7 +472,8 @@ class Engine:
             r["cashflows"], r["n_months"] = arena.ptr("cashflows"), n_months
             arena.write("results", r)
             t0 = time.perf_counter()
-            rc = inst.call("lc_value_term", arena.ptr("basis"), arena.ptr("policies"), arena.ptr("results"))
+            rc = inst.call("lc_value_term", arena.ptr("basis"), arena.ptr("policies"), arena.ptr("results"),
+                           index_offset=lo)
             dt = time.perf_counter() - t0
             self._raise_code(inst, "lc_value_term", rc, lo)
             pv = arena.read("pv", np.float64, _abi.N_PV * n).reshape(_abi.N_PV, n)
@@ -474,10 +482,6 @@ class Engine:
             cf = (arena.read("cashflows", _abi.EXACT_DTYPE, _abi.N_CF * n_months).reshape(_abi.N_CF, n_months)
                   if n_months else np.zeros((_abi.N_CF, 0), _abi.EXACT_DTYPE))
             return pv, prem, totals, cf, dt
-        except EngineError as exc:
-            if exc.policy_index is not None:
-                exc.policy_index += lo
-            raise
         finally:
             if not inst.poisoned:
                 arena.free()

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from livecalc_lab._parse import strict_cast
+from livecalc_lab._parse import ragged_row, strict_cast
 from livecalc_lab.assumptions import ProductBasis
 from livecalc_lab.errors import DataError
 
@@ -143,7 +143,8 @@ def read_policies(policies: Any) -> Policies:
         except DataError:
             raise
         except Exception as exc:  # polars raises several error types for unreadable files
-            raise DataError(f"{source}: cannot be read: {exc}") from None
+            ragged = ragged_row(path) if suffix == ".csv" else None
+            raise DataError(f"{source} {ragged}" if ragged else f"{source}: cannot be read: {exc}") from None
     return _normalise(raw, source)
 
 
@@ -177,11 +178,11 @@ def _normalise(raw: pl.DataFrame, source: str) -> Policies:
     _check_range(frame, "age_at_entry", source, lo=0, hi=200)
     _check_range(frame, "duration_mth", source, lo=-1800, hi=1812)
     frame = frame.with_columns(pl.col(n).cast(t) for n, t in POLICY_COLUMNS.items())
-    dup = frame["policy_id"].is_duplicated().arg_true()
-    if len(dup):
-        r = int(dup[0])
-        first = int(frame["policy_id"].eq(frame["policy_id"][r]).arg_true()[0])
-        r2 = int(next(i for i in dup.to_list() if i != first))
+    ids = frame["policy_id"]
+    repeats = (~ids.is_first_distinct()).arg_true()
+    if len(repeats):
+        r2 = int(repeats[0])  # the first row whose id was already used
+        first = int(ids.eq(ids[r2]).arg_true()[0])
         raise DataError(
             f"{source} row {r2 + 1:,} column 'policy_id': {frame['policy_id'][r2]!r} duplicates row {first + 1:,}"
         )
