@@ -20,6 +20,8 @@ import livecalc_lab as lc
 from livecalc_lab.cli import app
 from livecalc_lab.model.policies import demo_policies_path
 
+from bad_corpus import BAD, CASES, expected_fragments
+
 REL_TOTAL = 1e-9
 PV_S = 14489630.534601543  # lifelib BasicTerm_S, pv_net_cf
 PV_SE = 215146132.0684811  # lifelib BasicTerm_SE, pv_net_cf
@@ -38,7 +40,6 @@ JSON_KEYS = {
 }
 PV_NAMES = ["pv_premiums", "pv_claims", "pv_expenses", "pv_commissions", "pv_net_cf"]
 ROOT = Path(__file__).resolve().parents[1]
-BAD = ROOT / "tests" / "data" / "bad"
 SUBPROCESS_TIMEOUT = 120  # seconds; a run takes well under one
 
 
@@ -59,29 +60,6 @@ def run_module(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _expected_cases() -> list[dict[str, str]]:
-    """Rows of the table in tests/data/bad/EXPECTED.md (same reader as tests/model/test_policies.py)."""
-    rows = []
-    for line in (BAD / "EXPECTED.md").read_text(encoding="utf-8").splitlines():
-        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
-        if len(cells) != 6 or cells[0] in ("file", "") or set(cells[0]) <= set("-"):
-            continue
-        rows.append(dict(zip(("file", "stage", "error", "row", "column", "value"), cells)))
-    return rows
-
-
-CASES = _expected_cases()
-
-
-def expected_fragments(case: dict[str, str]) -> list[str]:
-    if case["row"] and case["column"]:
-        return [f"{case['file']} row {case['row']} column '{case['column']}': {case['value']}"]
-    frags = [case["file"], case["value"]]
-    if case["row"]:
-        frags.append(f"{case['file']} row {case['row']}")
-    if case["column"]:
-        frags.append(f"column '{case['column']}'")
-    return frags
 
 
 # --------------------------------------------------------------------------------------

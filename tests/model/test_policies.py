@@ -17,7 +17,8 @@ from polars.testing import assert_frame_equal
 import livecalc_lab as lc
 from livecalc_lab.model.policies import demo_policies_path
 
-BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
+from bad_corpus import BAD, CASES, expected_fragments
+
 REL_PV = 1e-12  # per-policy PVs that should agree up to a few rounding steps
 
 # One bundled-format model point that every product can value.
@@ -29,30 +30,6 @@ GOOD_ROW = {"policy_id": 1, "age_at_entry": 40, "policy_term": 10, "policy_count
 # --------------------------------------------------------------------------------------
 
 
-def _expected_cases() -> list[dict[str, str]]:
-    """Rows of the table in tests/data/bad/EXPECTED.md, cells without backticks."""
-    rows = []
-    for line in (BAD / "EXPECTED.md").read_text(encoding="utf-8").splitlines():
-        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
-        if len(cells) != 6 or cells[0] in ("file", "") or set(cells[0]) <= set("-"):
-            continue
-        rows.append(dict(zip(("file", "stage", "error", "row", "column", "value"), cells)))
-    return rows
-
-
-CASES = _expected_cases()
-
-
-def expected_fragments(case: dict[str, str]) -> list[str]:
-    """What the message must contain: file, row, column and value (house style when all known)."""
-    if case["row"] and case["column"]:
-        return [f"{case['file']} row {case['row']} column '{case['column']}': {case['value']}"]
-    frags = [case["file"], case["value"]]
-    if case["row"]:
-        frags.append(f"{case['file']} row {case['row']}")
-    if case["column"]:
-        frags.append(f"column '{case['column']}'")
-    return frags
 
 
 def test_corpus_table_covers_every_file():
