@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#define LC_ABI_VERSION 1u
+#define LC_ABI_VERSION 2u
 
 /* ---- error codes (lc_status.code, and return value of lc_value_term) ---- */
 #define LC_OK 0
@@ -70,7 +70,8 @@ typedef struct lc_status {
 
 /* ---- level term basis (assumptions resolved for one product) -------------
  * premium_basis: 0 = equivalence: premium_pp = round((1 + premium_loading) *
- *                    sum_assured * PV(deaths) / PV(pols_if), round_decimals),
+ *                    sum_assured * (PV(deaths) + maturity_benefit * PV(maturities))
+ *                    / PV(pols_if), round_decimals),
  *                    both PVs of a new-business policy of the same entry age and
  *                    term projected from issue with the curve as at t = 0
  *                    (lifelib BasicTerm_S);
@@ -98,7 +99,10 @@ typedef struct lc_term_basis {
   double acquisition;      /* 56: per policy, in the month of issue when t >= 0 */
   double maintenance_ann;  /* 64: per policy per year, charged monthly as /12   */
   double inflation_ann;    /* 72: month t expenses scaled by (1 + i)^(t/12)     */
-} lc_term_basis;           /* size 80 */
+  double maturity_benefit; /* 80: share of sum assured paid to survivors at maturity
+                                  (0: term; 1: endowment, and whole life as an
+                                  endowment at the table's last age)                */
+} lc_term_basis;           /* size 88 */
 
 /* ---- policies (columnar, n rows) ---------------------------------------- */
 typedef struct lc_policies {
@@ -119,7 +123,9 @@ typedef struct lc_policies {
  * cashflows: NULL or lc_exact[LC_N_CF * n_months], line-major (all months of
  *            pols_if, then of pols_death, ...): each policy's monthly values for
  *            t < n_months are ADDED; months past n_months are an error (LC_E_ARG)
- *            unless the policy is inactive there.                                */
+ *            unless the policy is inactive there. Only the lines whose bit is set
+ *            in cf_lines (bit k = line k; 0 means all) are computed; the others
+ *            are left untouched. Claims include maturity benefits.               */
 #define LC_N_PV 5
 #define LC_PV_PREMIUMS 0
 #define LC_PV_CLAIMS 1
@@ -145,7 +151,43 @@ typedef struct lc_term_results {
   lc_exact *totals;    /* 8  */
   lc_exact *cashflows; /* 12 */
   int32_t n_months;    /* 16 */
-} lc_term_results;     /* size 20 */
+  int32_t cf_lines;    /* 20: bit mask of the cashflow lines to compute (0 = all) */
+} lc_term_results;     /* size 24 */
+
+/* ---- economic scenarios: one-factor Hull-White ----------------------------
+ * dr = (theta(t) - a r) dt + sigma dW, fitted to the initial curve P(0, m)
+ * (m in months; P from the assumption set, so theta needs no table of its own).
+ * With x = r - alpha, alpha(t) = f(0, t) + sigma^2/(2a^2) (1 - e^{-at})^2, x is an
+ * Ornstein-Uhlenbeck process started at 0; each month (dt = 1/12 year) the pair
+ * (x, Y = integral of x) is drawn exactly from its bivariate normal law, so
+ *   D(m) = P(0, m) exp(-Y(m) - V(m)/2),  V(t) = Var Y(t)
+ *        = sigma^2/a^2 [t - 2(1 - e^{-at})/a + (1 - e^{-2at})/(2a)]
+ * has E[D(m)] = P(0, m) exactly (the martingale property) and, with sigma = 0,
+ * D(m) = P(0, m) bit for bit. The fund earns the short rate plus an excess
+ * return with its own volatility, over month m:
+ *   1 + R(m) = exp(Y(m+1) - Y(m) + ln(P(m)/P(m+1)) + (V(m+1) - V(m))/2
+ *                  + (fund_excess - fund_sigma^2/2) dt + fund_sigma sqrt(dt) Z3),
+ * so the deflated fund index D(m) prod(1 + R) has mean 1 when fund_excess = 0.
+ * Source: Hull & White (1990); Brigo & Mercurio, Interest Rate Models, ch. 3.
+ *
+ * Random numbers: scenario k (1, 2, ...; 0 is the certainty-equivalent scenario,
+ * no randomness) at month m takes two Philox4x32-10 blocks (Salmon et al. 2011)
+ * with key (seed low 32 bits, seed high 32 bits) and counters (m, k_lo, k_hi, 0)
+ * and (m, k_lo, k_hi, 1). Each block's words (w0, w1) and (w2, w3) give uniforms
+ *   u = ((w_hi << 20 | w_lo >> 12) + 0.5) * 2^-52   in (0, 1)
+ * and Box-Muller turns (u1, u2) into sqrt(-2 ln u1) cos(2 pi u2) and
+ * sqrt(-2 ln u1) sin(2 pi u2). Z1, Z2 come from block 0 and Z3 from block 1
+ * (cosine branch). So scenario k is a function of (seed, k) alone.          */
+typedef struct lc_hw_spec {
+  double a;            /* 0:  mean reversion per year, > 0                         */
+  double sigma;        /* 8:  short-rate volatility per sqrt(year), >= 0           */
+  double fund_sigma;   /* 16: fund volatility per sqrt(year), >= 0                 */
+  double fund_excess;  /* 24: fund drift over the short rate per year (0: risk neutral) */
+  uint32_t seed_lo;    /* 32 */
+  uint32_t seed_hi;    /* 36 */
+  const double *zcb;   /* 40: f64[n_months + 1]: P(0, m), m = 0..n_months; P(0,0) = 1 */
+  int32_t n_months;    /* 44 */
+} lc_hw_spec;          /* size 48 */
 
 /* ---- exported functions ----------------------------------------------------- */
 uint32_t lc_abi_version(void);
@@ -159,6 +201,19 @@ int32_t lc_value_term(const lc_term_basis *basis, const lc_policies *pols, lc_te
 /* Projection-month discount factors v(t) = (1 + j)^(-t), j = (1 + r[t/12])^(1/12) - 1,
  * for t < n (n <= 12 * n_disc). Returns an error code. */
 int32_t lc_discount_factors(const lc_term_basis *basis, int32_t n, double *v);
+/* Scenarios first_id .. first_id + n_scen - 1 (id 0 = certainty equivalent).
+ * disc: f64[n_scen][n_months + 1] discount factors D(m); short_rate: NULL or
+ * f64[n_scen][n_months] r(m) (continuously compounded, per year); fund_return:
+ * NULL or f64[n_scen][n_months] R(m), the fund's total return over month m. */
+int32_t lc_hull_white(const lc_hw_spec *spec, uint32_t first_id, int32_t n_scen, double *disc, double *short_rate,
+                      double *fund_return);
+/* Per-scenario present values of aggregate cashflows: for each scenario s and
+ * line k, out[s * n_lines + k] += sum_t fl(cf[k * n_months + t] * disc[s * disc_stride + t])
+ * exactly (then normalised). disc_stride 0 means one discount vector for all. */
+int32_t lc_discount_totals(const double *cf, int32_t n_lines, int32_t n_months, const double *disc, int32_t n_scen,
+                           int32_t disc_stride, lc_exact *out);
+/* Philox4x32-10 of one counter and key: out[4]. For known-answer tests. */
+void lc_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out);
 /* Add x[0..n) to acc exactly and normalise. */
 void lc_exact_add(lc_exact *acc, const double *x, int32_t n);
 /* dst[i] += src[i] for i < n, then normalise each. */

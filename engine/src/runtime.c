@@ -26,9 +26,14 @@ _Static_assert(offsetof(lc_term_basis, comm_rates) == 32, "basis layout");
 _Static_assert(offsetof(lc_term_basis, premium_basis) == 40, "basis layout");
 _Static_assert(offsetof(lc_term_basis, premium_loading) == 48, "basis layout");
 _Static_assert(offsetof(lc_term_basis, inflation_ann) == 72, "basis layout");
-_Static_assert(sizeof(lc_term_basis) == 80, "basis layout");
+_Static_assert(offsetof(lc_term_basis, maturity_benefit) == 80, "basis layout");
+_Static_assert(sizeof(lc_term_basis) == 88, "basis layout");
 _Static_assert(offsetof(lc_policies, premium_rate) == 24, "policies layout");
 _Static_assert(sizeof(lc_policies) == 28, "policies layout");
 _Static_assert(offsetof(lc_term_results, n_months) == 16, "results layout");
-_Static_assert(sizeof(lc_term_results) == 20, "results layout");
+_Static_assert(offsetof(lc_term_results, cf_lines) == 20, "results layout");
+_Static_assert(sizeof(lc_term_results) == 24, "results layout");
+_Static_assert(offsetof(lc_hw_spec, seed_lo) == 32, "hw layout");
+_Static_assert(offsetof(lc_hw_spec, zcb) == 40, "hw layout");
+_Static_assert(sizeof(lc_hw_spec) == 48, "hw layout");
 #endif

@@ -36,6 +36,7 @@ typedef struct {
   double pv_comm;  /* sum_t comm_rate(year) pols_if(t) v(t)        */
   double pv_maint; /* sum_t pols_if(t) maint_mth(t) v(t)           */
   double pv_nb;    /* sum_t pols_new_biz(t) v(t)                   */
+  double pv_mat;   /* sum_t pols_maturity(t) v(t)                  */
 } unit_pv;
 
 typedef struct {
@@ -162,7 +163,7 @@ static inline year_rates rates_for_year(const ctx *c, const walk *w, int32_t dm,
  * order of operations every time, so the result depends on the key alone. */
 static void project_unit(const ctx *c, int32_t entry, int32_t term, int32_t dur0, unit_pv *u) {
   const int32_t T = 12 * term;
-  double pv_if = 0, pv_death = 0, pv_comm = 0, pv_maint = 0, pv_nb = 0;
+  double pv_if = 0, pv_death = 0, pv_comm = 0, pv_maint = 0, pv_nb = 0, pv_mat = 0;
   if (dur0 <= T) {
     walk w = walk_start(c, entry, dur0);
     double bef = 1.0;
@@ -188,18 +189,26 @@ static void project_unit(const ctx *c, int32_t entry, int32_t term, int32_t dur0
       w.t += k;
       w.dm = r.end;
     }
+    pv_mat = bef * c->v[w.t]; /* dm == T: the survivors mature at the start of month t */
   }
   u->pv_if = pv_if;
   u->pv_death = pv_death;
   u->pv_comm = pv_comm;
   u->pv_maint = pv_maint;
   u->pv_nb = pv_nb;
+  u->pv_mat = pv_mat;
 }
 
 /* Add one policy row's monthly cashflows (count policies, sum assured, premium
- * per policy) to the exact monthly accumulators cf[LC_N_CF][n_months]. */
+ * per policy) to the exact monthly accumulators cf[LC_N_CF][n_months], for the
+ * lines whose bit is set in mask. */
+#define CF_ADD(line, value) \
+  do { \
+    if (mask & (1u << (line))) lc_exact_add1(&cf[(line) * m + t], (value)); \
+  } while (0)
+
 static void add_cashflows(const ctx *c, int32_t entry, int32_t term, int32_t dur0, double count, double sa,
-                          double prem, lc_exact *cf, int32_t m) {
+                          double prem, lc_exact *cf, int32_t m, uint32_t mask) {
   const lc_term_basis *b = c->b;
   const int32_t T = 12 * term;
   if (dur0 > T) return;
@@ -215,21 +224,29 @@ static void add_cashflows(const ctx *c, int32_t entry, int32_t term, int32_t dur
       const double claims = sa * count * deaths;
       const double expenses = b->acquisition * nb + count * bd * c->maint[t];
       const double commissions = r.comm * premiums;
-      lc_exact_add1(&cf[LC_CF_POLS_IF * m + t], count * bd);
-      lc_exact_add1(&cf[LC_CF_POLS_DEATH * m + t], count * deaths);
-      lc_exact_add1(&cf[LC_CF_POLS_LAPSE * m + t], count * lapses);
-      lc_exact_add1(&cf[LC_CF_POLS_NEW_BIZ * m + t], nb);
-      lc_exact_add1(&cf[LC_CF_PREMIUMS * m + t], premiums);
-      lc_exact_add1(&cf[LC_CF_CLAIMS * m + t], claims);
-      lc_exact_add1(&cf[LC_CF_EXPENSES * m + t], expenses);
-      lc_exact_add1(&cf[LC_CF_COMMISSIONS * m + t], commissions);
-      lc_exact_add1(&cf[LC_CF_NET_CF * m + t], premiums - claims - expenses - commissions);
+      CF_ADD(LC_CF_POLS_IF, count * bd);
+      CF_ADD(LC_CF_POLS_DEATH, count * deaths);
+      CF_ADD(LC_CF_POLS_LAPSE, count * lapses);
+      CF_ADD(LC_CF_POLS_NEW_BIZ, nb);
+      CF_ADD(LC_CF_PREMIUMS, premiums);
+      CF_ADD(LC_CF_CLAIMS, claims);
+      CF_ADD(LC_CF_EXPENSES, expenses);
+      CF_ADD(LC_CF_COMMISSIONS, commissions);
+      CF_ADD(LC_CF_NET_CF, premiums - claims - expenses - commissions);
       bef = bd * r.surv;
     }
   }
-  /* dm == T: whatever is left matures at the start of month t; nothing else happens. */
-  lc_exact_add1(&cf[LC_CF_POLS_MATURITY * m + w.t], count * bef);
+  /* dm == T: whatever is left matures at the start of month t; nothing else happens
+   * but the maturity benefit. */
+  const int32_t t = w.t;
+  const double matured = count * bef, benefit = b->maturity_benefit * sa * matured;
+  CF_ADD(LC_CF_POLS_MATURITY, matured);
+  if (b->maturity_benefit != 0.0) {
+    CF_ADD(LC_CF_CLAIMS, benefit);
+    CF_ADD(LC_CF_NET_CF, -benefit);
+  }
 }
+#undef CF_ADD
 
 /* Unit PVs of group (entry, term, dur0), projected on first use. */
 static const unit_pv *group(ctx *c, int32_t entry, int32_t term, int32_t dur0) {
@@ -299,7 +316,8 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
   lc_status_slot.detail = 0;
   if (!b || !p || !out || p->n < 0 || p->n > LC_MAX_BATCH) return lc_fail(LC_E_ARG, 0);
   if (b->mort_n_ages < 1 || b->mort_n_select < 1 || b->n_lapse < 1 || b->n_disc < 1 || b->n_comm < 0 ||
-      (b->premium_basis != 0 && b->premium_basis != 1) || b->round_decimals < -1 || b->round_decimals > 10)
+      (b->premium_basis != 0 && b->premium_basis != 1) || b->round_decimals < -1 || b->round_decimals > 10 ||
+      !isfinite(b->maturity_benefit) || b->maturity_benefit < 0)
     return lc_fail(LC_E_ARG, 1);
   if (b->premium_basis == 1 && !p->premium_rate) return lc_fail(LC_E_ARG, 2);
   const int32_t n = p->n;
@@ -325,6 +343,7 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
   int32_t rc = setup(&c, b, need, n);
   if (rc) { teardown(&c); return rc; }
   const double loading = 1.0 + b->premium_loading;
+  const uint32_t mask = out->cf_lines ? (uint32_t)out->cf_lines : (1u << LC_N_CF) - 1u;
   for (int32_t i = 0; i < n; i++) {
     lc_status_slot.policy_index = i;
     int32_t months = 0;
@@ -340,13 +359,14 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
     if (b->premium_basis == 0) {
       const unit_pv *nbg = dur0 == 0 ? g : group(&c, entry, term, 0);
       if (!nbg) { teardown(&c); return lc_fail(LC_E_NOMEM, 0); }
-      prem = round_decimals(loading * (sa * nbg->pv_death / nbg->pv_if), b->round_decimals);
+      const double benefits = nbg->pv_death + b->maturity_benefit * nbg->pv_mat;
+      prem = round_decimals(loading * (sa * benefits / nbg->pv_if), b->round_decimals);
     } else {
       prem = round_decimals(sa * p->premium_rate[i], b->round_decimals);
     }
     const double pk = prem * cnt;
     const double pv_prem = pk * g->pv_if;
-    const double pv_claims = sa * cnt * g->pv_death;
+    const double pv_claims = sa * cnt * (g->pv_death + b->maturity_benefit * g->pv_mat);
     const double pv_exp = cnt * (b->acquisition * g->pv_nb + g->pv_maint);
     const double pv_comm = pk * g->pv_comm;
     const double pv_net = pv_prem - pv_claims - pv_exp - pv_comm;
@@ -365,13 +385,14 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
       lc_exact_add1(&out->totals[LC_PV_COMMISSIONS], pv_comm);
       lc_exact_add1(&out->totals[LC_PV_NET_CF], pv_net);
     }
-    if (out->cashflows) add_cashflows(&c, entry, term, dur0, cnt, sa, prem, out->cashflows, out->n_months);
+    if (out->cashflows) add_cashflows(&c, entry, term, dur0, cnt, sa, prem, out->cashflows, out->n_months, mask);
   }
   lc_status_slot.policy_index = -1;
   if (out->totals)
     for (int k = 0; k < LC_N_PV; k++) lc_exact_normalise(&out->totals[k]);
   if (out->cashflows)
-    for (int32_t k = 0; k < LC_N_CF * out->n_months; k++) lc_exact_normalise(&out->cashflows[k]);
+    for (int32_t k = 0; k < LC_N_CF * out->n_months; k++)
+      if (mask & (1u << (k / (out->n_months ? out->n_months : 1)))) lc_exact_normalise(&out->cashflows[k]);
   teardown(&c);
   return LC_OK;
 }

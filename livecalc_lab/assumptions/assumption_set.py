@@ -82,7 +82,8 @@ __all__ = [
 MANIFEST = "assumptions.json"
 FORMAT = "livecalc-assumptions/1"
 TABLE_TYPES = ("select_ultimate", "zero_spot", "premium_rate", "lapse")
-PRODUCT_MODELS = ("level_term",)
+PRODUCT_MODELS = ("level_term", "endowment", "whole_life")
+TERM_MODELS = ("level_term", "endowment", "whole_life")  # valued by the engine's level-term kernel
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,10 @@ class ProductBasis:
     product : str
         Product name in the assumption set, e.g. ``"basic_term_s"``.
     model : str
-        Projection model, ``"level_term"``.
+        Projection model: ``"level_term"``, ``"endowment"`` (the sum assured is also
+        paid to the survivors at maturity) or ``"whole_life"`` (an endowment at the
+        mortality table's last age: ``policy_term`` is replaced by
+        ``mort_max_age - age_at_entry``).
     in_force : bool
         False: every policy is new business issued at t = 0 (``duration_mth`` must be 0).
         True: ``duration_mth`` months in force at t = 0; <= 0 means issued at
@@ -145,6 +149,9 @@ class ProductBasis:
         Maintenance expense per policy per year, charged monthly as ``maintenance_ann / 12``.
     inflation_ann : float
         Annual expense inflation; month t's expenses are scaled by ``(1 + inflation_ann) ** (t / 12)``.
+    maturity_benefit : float
+        Share of the sum assured paid to the policies in force at maturity: 0 for
+        level term, 1 (by default) for endowment and whole life.
     """
 
     product: str
@@ -162,7 +169,13 @@ class ProductBasis:
     acquisition: float
     maintenance_ann: float
     inflation_ann: float
+    maturity_benefit: float = 0.0
     assumptions_version: str = field(default="")
+
+    @property
+    def whole_life(self) -> bool:
+        """Whether policies run to the mortality table's last age (their ``policy_term`` is ignored)."""
+        return self.model == "whole_life"
 
     @property
     def mort_max_age(self) -> int:
@@ -302,6 +315,9 @@ class AssumptionSet:
             acquisition=_number(exp.get("acquisition", 0.0), w("expenses", "acquisition"), lo=0.0),
             maintenance_ann=_number(exp.get("maintenance_ann", 0.0), w("expenses", "maintenance_ann"), lo=0.0),
             inflation_ann=_number(exp.get("inflation_ann", 0.0), w("expenses", "inflation_ann"), lo=-0.99),
+            maturity_benefit=_number(
+                spec.get("maturity_benefit", 0.0 if model == "level_term" else 1.0), w("maturity_benefit"), lo=0.0
+            ),
             assumptions_version=self.version,
         )
 

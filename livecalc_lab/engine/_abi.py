@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 ERRORS = {
     0: "LC_OK",
@@ -34,11 +34,11 @@ STATUS_DTYPE = np.dtype({"names": ["code", "policy_index", "detail"], "formats":
 TERM_BASIS_DTYPE = np.dtype({
     "names": ["mort_qx", "mort_min_age", "mort_n_ages", "mort_n_select", "lapse_ann", "n_lapse",
               "disc_zero_ann", "n_disc", "comm_rates", "n_comm", "premium_basis", "round_decimals",
-              "premium_loading", "acquisition", "maintenance_ann", "inflation_ann"],
+              "premium_loading", "acquisition", "maintenance_ann", "inflation_ann", "maturity_benefit"],
     "formats": ["<u4", "<i4", "<i4", "<i4", "<u4", "<i4", "<u4", "<i4", "<u4", "<i4", "<i4", "<i4",
-                "<f8", "<f8", "<f8", "<f8"],
-    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 56, 64, 72],
-    "itemsize": 80,
+                "<f8", "<f8", "<f8", "<f8", "<f8"],
+    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 56, 64, 72, 80],
+    "itemsize": 88,
 })
 
 POLICIES_DTYPE = np.dtype({
@@ -49,10 +49,17 @@ POLICIES_DTYPE = np.dtype({
 })
 
 RESULTS_DTYPE = np.dtype({
-    "names": ["pv", "premium_pp", "totals", "cashflows", "n_months"],
-    "formats": ["<u4", "<u4", "<u4", "<u4", "<i4"],
-    "offsets": [0, 4, 8, 12, 16],
-    "itemsize": 20,
+    "names": ["pv", "premium_pp", "totals", "cashflows", "n_months", "cf_lines"],
+    "formats": ["<u4", "<u4", "<u4", "<u4", "<i4", "<i4"],
+    "offsets": [0, 4, 8, 12, 16, 20],
+    "itemsize": 24,
+})
+
+HW_SPEC_DTYPE = np.dtype({
+    "names": ["a", "sigma", "fund_sigma", "fund_excess", "seed_lo", "seed_hi", "zcb", "n_months"],
+    "formats": ["<f8", "<f8", "<f8", "<f8", "<u4", "<u4", "<u4", "<i4"],
+    "offsets": [0, 8, 16, 24, 32, 36, 40, 44],
+    "itemsize": 48,
 })
 
 N_PV = 5
@@ -64,4 +71,5 @@ CF_NAMES = ("pols_if", "pols_death", "pols_lapse", "pols_maturity", "pols_new_bi
 PREMIUM_BASIS = {"equivalence": 0, "table": 1}
 
 REQUIRED_EXPORTS = ("memory", "_initialize", "lc_abi_version", "lc_status_ptr", "lc_alloc", "lc_free",
-                    "lc_value_term", "lc_discount_factors", "lc_exact_add", "lc_exact_merge", "lc_exact_round")
+                    "lc_value_term", "lc_discount_factors", "lc_exact_add", "lc_exact_merge", "lc_exact_round",
+                    "lc_hull_white", "lc_discount_totals", "lc_philox4x32")

@@ -346,7 +346,7 @@ class Engine:
         finally:
             arena.free()
 
-    def value_term(self, basis: Any, policies: Any, *, threads: int = 1, cashflows: bool = False,
+    def value_term(self, basis: Any, policies: Any, *, threads: int = 1, cashflows: bool | tuple[str, ...] = False,
                    batch_size: int = DEFAULT_BATCH) -> TermValuation:
         """Value level-term policies.
 
@@ -361,8 +361,10 @@ class Engine:
             :func:`livecalc_lab.model.policies.check_policies`.
         threads : int
             Threads valuing contiguous slices in parallel (each with its own Store).
-        cashflows : bool
-            Also return monthly cashflows summed over the policies.
+        cashflows : bool or tuple of str
+            Also return monthly cashflows summed exactly over the policies: True for
+            every line of ``_abi.CF_NAMES``, or a tuple of line names to compute only
+            those (the others are returned as zeros).
         batch_size : int
             Policies per engine call (bounds linear memory use).
 
@@ -379,11 +381,17 @@ class Engine:
         cols = _policy_columns(policies, basis)
         n = cols["age_at_entry"].size
         n_months = _months_needed(cols, basis) if cashflows else 0
+        cf_lines = 0
+        if cashflows and cashflows is not True:
+            unknown = set(cashflows) - set(_abi.CF_NAMES)
+            if unknown:
+                raise ValueError(f"unknown cashflow lines {sorted(unknown)}; known: {', '.join(_abi.CF_NAMES)}")
+            cf_lines = sum(1 << _abi.CF_NAMES.index(name) for name in set(cashflows))
         batch_size = max(1, min(int(batch_size), _abi.MAX_BATCH))
         bounds = _split(n, max(1, int(threads)), batch_size)
 
         def work(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, float]:
-            return self._value_slice(basis, cols, span, n_months)
+            return self._value_slice(basis, cols, span, n_months, cf_lines)
 
         t0 = time.perf_counter()
         if threads > 1 and len(bounds) > 1:
@@ -413,6 +421,101 @@ class Engine:
             engine_seconds=engine_seconds,
         )
 
+    # -- scenarios ---------------------------------------------------------------
+    def hull_white(self, *, a: float, sigma: float, fund_sigma: float, fund_excess: float, seed: int,
+                   zcb: np.ndarray, first_id: int, n_scenarios: int, short_rate: bool = True,
+                   fund_return: bool = True) -> dict[str, np.ndarray]:
+        """Hull-White scenarios ``first_id .. first_id + n_scenarios - 1`` (id 0: certainty equivalent).
+
+        See ``lc_hull_white`` in ``engine/include/livecalc.h`` for the model and the
+        random-number scheme. ``zcb``: (n_months + 1,) float64 zero-coupon prices
+        P(0, m). Returns ``disc_factor`` (n_scenarios, n_months + 1) and, when asked,
+        ``short_rate`` and ``fund_return`` (n_scenarios, n_months), all float64.
+
+        Raises
+        ------
+        EngineError
+            Parameters out of range (a <= 0, negative or non-finite volatility, a
+            non-positive zero-coupon price) or the memory limit.
+        """
+        P = np.ascontiguousarray(zcb, dtype=np.float64)
+        n_months = P.size - 1
+        if n_months < 0 or not (0 <= first_id and first_id + n_scenarios <= 2**32):
+            raise ValueError("need at least P(0, 0) and scenario ids within 0 .. 2**32 - 1")
+        inst = self._instance()
+        S = int(n_scenarios)
+        sizes = {"spec": _abi.HW_SPEC_DTYPE.itemsize, "zcb": P.nbytes, "disc": 8 * S * (n_months + 1),
+                 "short_rate": 8 * S * n_months if short_rate else 0,
+                 "fund_return": 8 * S * n_months if fund_return else 0}
+        arena = _Arena(inst, sizes)
+        try:
+            spec = np.zeros(1, dtype=_abi.HW_SPEC_DTYPE)
+            spec["a"], spec["sigma"], spec["fund_sigma"], spec["fund_excess"] = a, sigma, fund_sigma, fund_excess
+            spec["seed_lo"], spec["seed_hi"] = int(seed) & 0xFFFFFFFF, (int(seed) >> 32) & 0xFFFFFFFF
+            spec["zcb"] = arena.write("zcb", P)
+            spec["n_months"] = n_months
+            arena.write("spec", spec)
+            rc = inst.call("lc_hull_white", arena.ptr("spec"), int(first_id), S, arena.ptr("disc"),
+                           arena.ptr("short_rate"), arena.ptr("fund_return"))
+            self._raise_code(inst, "lc_hull_white", rc, 0)
+            out = {"disc_factor": arena.read("disc", np.float64, S * (n_months + 1)).reshape(S, n_months + 1)}
+            if short_rate:
+                out["short_rate"] = arena.read("short_rate", np.float64, S * n_months).reshape(S, n_months)
+            if fund_return:
+                out["fund_return"] = arena.read("fund_return", np.float64, S * n_months).reshape(S, n_months)
+            return out
+        finally:
+            if not inst.poisoned:
+                arena.free()
+
+    def discount_totals(self, cashflows: np.ndarray, disc_factor: np.ndarray) -> np.ndarray:
+        """Exact per-scenario present values of aggregate cashflows.
+
+        Parameters
+        ----------
+        cashflows : ndarray, shape (n_lines, n_months) float64
+            Monthly cashflows, t = 0 .. n_months - 1.
+        disc_factor : ndarray, shape (n_scenarios, >= n_months) or (>= n_months,) float64
+            Discount factors D(t) per scenario (or one vector for all).
+
+        Returns
+        -------
+        ndarray, shape (n_scenarios, n_lines) of ``_abi.EXACT_DTYPE``
+            sum_t fl(cf[k, t] * D[s, t]), exactly; round with :meth:`exact_round`.
+        """
+        cf = np.ascontiguousarray(cashflows, dtype=np.float64)
+        n_lines, n_months = cf.shape
+        D = np.asarray(disc_factor, dtype=np.float64)
+        shared = D.ndim == 1
+        D2 = np.ascontiguousarray((D[None, :] if shared else D)[:, :n_months])
+        if D2.shape[1] < n_months:
+            raise ValueError(f"discount factors cover {D2.shape[1]} months, the cashflows {n_months}")
+        S = D2.shape[0]
+        inst = self._instance()
+        arena = _Arena(inst, {"cf": cf.nbytes, "disc": D2.nbytes, "out": S * n_lines * _abi.EXACT_DTYPE.itemsize})
+        try:
+            arena.write("cf", cf)
+            arena.write("disc", D2)
+            rc = inst.call("lc_discount_totals", arena.ptr("cf"), n_lines, n_months, arena.ptr("disc"), S,
+                           0 if shared else n_months, arena.ptr("out"))
+            self._raise_code(inst, "lc_discount_totals", rc, 0)
+            return arena.read("out", _abi.EXACT_DTYPE, S * n_lines).reshape(S, n_lines)
+        finally:
+            if not inst.poisoned:
+                arena.free()
+
+    def philox4x32(self, counter: tuple[int, int, int, int], key: tuple[int, int]) -> tuple[int, int, int, int]:
+        """One Philox4x32-10 block, as the engine computes it (for known-answer tests)."""
+        inst = self._instance()
+        arena = _Arena(inst, {"ctr": 16, "key": 8, "out": 16})
+        try:
+            arena.write("ctr", np.array(counter, dtype="<u4"))
+            arena.write("key", np.array(key, dtype="<u4"))
+            inst.call("lc_philox4x32", arena.ptr("ctr"), arena.ptr("key"), arena.ptr("out"))
+            return tuple(int(v) for v in arena.read("out", "<u4", 4))
+        finally:
+            arena.free()
+
     def _basis_arena(self, inst: _Instance, basis: Any, extra: dict[str, int]) -> tuple[_Arena, np.ndarray]:
         qx = np.ascontiguousarray(basis.mort_qx, dtype=np.float64)
         lapse = np.ascontiguousarray(basis.lapse_ann, dtype=np.float64)
@@ -438,13 +541,15 @@ class Engine:
             b["acquisition"] = basis.acquisition
             b["maintenance_ann"] = basis.maintenance_ann
             b["inflation_ann"] = basis.inflation_ann
+            b["maturity_benefit"] = basis.maturity_benefit
             arena.write("basis", b)
         except BaseException:
             arena.free()
             raise
         return arena, b
 
-    def _value_slice(self, basis: Any, cols: dict[str, np.ndarray], span: tuple[int, int], n_months: int):
+    def _value_slice(self, basis: Any, cols: dict[str, np.ndarray], span: tuple[int, int], n_months: int,
+                     cf_lines: int = 0):
         lo, hi = span
         n = hi - lo
         inst = self._instance()
@@ -469,7 +574,7 @@ class Engine:
             arena.write("policies", p)
             r = np.zeros(1, dtype=_abi.RESULTS_DTYPE)
             r["pv"], r["premium_pp"], r["totals"] = arena.ptr("pv"), arena.ptr("premium_pp"), arena.ptr("totals")
-            r["cashflows"], r["n_months"] = arena.ptr("cashflows"), n_months
+            r["cashflows"], r["n_months"], r["cf_lines"] = arena.ptr("cashflows"), n_months, cf_lines
             arena.write("results", r)
             t0 = time.perf_counter()
             rc = inst.call("lc_value_term", arena.ptr("basis"), arena.ptr("policies"), arena.ptr("results"),

@@ -225,10 +225,18 @@ def check_policies(policies: Policies, basis: ProductBasis) -> None:
         run past the discount curve, or a new-business product given a non-zero
         ``duration_mth``; the message names the file, row, column and value.
     """
-    f = policies.frame
+    f = _with_effective_term(policies.frame, basis)
     src = policies.source
     entry = f["age_at_entry"].to_numpy().astype(np.int64)
     term = f["policy_term"].to_numpy().astype(np.int64)
+    if basis.whole_life:
+        past = np.flatnonzero(term < 1)
+        if len(past):
+            r = int(past[0])
+            raise DataError(
+                f"{src} row {r + 1:,} column 'age_at_entry': {int(entry[r])} is not below the mortality table's "
+                f"last age {basis.mort_max_age}, so whole life product {basis.product!r} has no term to run"
+            )
     dur0 = f["duration_mth"].to_numpy().astype(np.int64)
     if not basis.in_force:
         nz = np.flatnonzero(dur0 != 0)
@@ -267,17 +275,26 @@ def check_policies(policies: Policies, basis: ProductBasis) -> None:
         )
 
 
-def attach_premium_rates(policies: Policies, basis: ProductBasis) -> pl.DataFrame:
-    """The policies frame with a ``premium_rate`` column for a table-premium product.
+def _with_effective_term(frame: pl.DataFrame, basis: ProductBasis) -> pl.DataFrame:
+    """Whole life runs to the mortality table's last age: policy_term = mort_max_age - age_at_entry."""
+    if not basis.whole_life:
+        return frame
+    return frame.with_columns((pl.lit(basis.mort_max_age, pl.Int32) - pl.col("age_at_entry")).alias("policy_term"))
 
-    For an equivalence-premium product the frame is returned unchanged.
+
+def attach_premium_rates(policies: Policies, basis: ProductBasis) -> pl.DataFrame:
+    """The policies frame the engine values: premium rates attached, whole-life terms set.
+
+    For a table-premium product a ``premium_rate`` column is joined on
+    (``age_at_entry``, ``policy_term``); for a whole-life product ``policy_term`` is
+    replaced by ``mort_max_age - age_at_entry``. Otherwise the frame is unchanged.
 
     Raises
     ------
     DataError
         A policy whose (``age_at_entry``, ``policy_term``) is not in the premium table.
     """
-    f = policies.frame
+    f = _with_effective_term(policies.frame, basis)
     if basis.premium_basis != "table":
         return f
     table = basis.premium_table.with_columns(pl.col("age_at_entry").cast(pl.Int32), pl.col("policy_term").cast(pl.Int32))
