@@ -189,6 +189,88 @@ typedef struct lc_hw_spec {
   int32_t n_months;    /* 44 */
 } lc_hw_spec;          /* size 48 */
 
+/* ---- savings / unit-linked contract (path dependent) -------------------------
+ * The recursion of lifelib's CashValue_ME_EX2 / EX4 (livecalc_lab/model/
+ * reference_savings.py states it, one function per quantity): per lane (policy,
+ * scenario) and month t, with the account value AV(t) per policy and the
+ * policies in force N(t), in this order: maturity, new business, premium into
+ * the account (less the load), fund fee and cost of insurance, investment
+ * return r[s, t], deaths and lapses (static by policy year, or dynamic: the
+ * annual rate times clamp(c0 + c1 * CSV/SA, min, max), CSV = (1 - surrender
+ * charge) * mid-month AV), claims (death: max(SA, AV_mid); lapse: AV_mid less the
+ * surrender charge; maturity: max(SA, AV)), expenses, commissions, the change in
+ * account value, and the guarantee costs (claims above the account value). Every
+ * lane's arithmetic is the same sequence of IEEE operations, whether lanes run
+ * one by one or two to a SIMD register, so results are bit-exact per lane. */
+#define LC_N_SAV_PV 13
+#define LC_SAV_PREMIUMS 0
+#define LC_SAV_CLAIMS_DEATH 1
+#define LC_SAV_CLAIMS_LAPSE 2
+#define LC_SAV_CLAIMS_MATURITY 3
+#define LC_SAV_CLAIMS 4
+#define LC_SAV_EXPENSES 5
+#define LC_SAV_COMMISSIONS 6
+#define LC_SAV_INV_INCOME 7
+#define LC_SAV_AV_CHANGE 8
+#define LC_SAV_NET_CF 9
+#define LC_SAV_GMDB 10
+#define LC_SAV_GMAB 11
+#define LC_SAV_MAINT_FEE 12
+
+typedef struct lc_savings_basis {
+  const double *mort_qx;    /* 0:  NULL (no mortality) or f64[mort_n_ages * mort_n_select] annual qx */
+  int32_t mort_min_age;     /* 4  */
+  int32_t mort_n_ages;      /* 8  */
+  int32_t mort_n_select;    /* 12 */
+  int32_t mort_outside;     /* 16: attained age outside the table: 0 = rate 0 (lifelib EX2), 1 = LC_E_AGE */
+  int32_t dyn_lapse;        /* 20: 0 static lapse, 1 dynamic                                     */
+  const double *lapse_ann;  /* 24: NULL (no lapse) or f64[n_lapse], annual base rate by policy year */
+  int32_t n_lapse;          /* 28 */
+  const double *surr_charge;/* 32: NULL or f64[n_sc_years * n_sc_cols], rows = policy year (later years use the last) */
+  int32_t n_sc_years;       /* 36 */
+  int32_t n_sc_cols;        /* 40 */
+  int32_t reserved;         /* 44 */
+  double dyn_c0;            /* 48 */
+  double dyn_c1;            /* 56 */
+  double dyn_min;           /* 64 */
+  double dyn_max;           /* 72: +inf for none */
+  double maint_fee_rate_mth;/* 80: monthly fee on the account value after premium */
+  double coi_rate;          /* 88: monthly cost of insurance per unit of max(SA - AV, 0) */
+  double acquisition;       /* 96: per new policy, in its month of issue */
+  double maintenance_ann;   /* 104: per policy in force, charged monthly as /12 */
+  double inflation_ann;     /* 112: expenses scaled by (1 + i)^(t/12) */
+  double commission_rate;   /* 120: share of every premium */
+} lc_savings_basis;         /* size 128 */
+
+typedef struct lc_savings_policies {
+  int32_t n;                     /* 0  */
+  const int32_t *age_at_entry;   /* 4  */
+  const int32_t *policy_term;    /* 8: years (whole life resolved by the host) */
+  const int32_t *duration_mth;   /* 12 */
+  const int32_t *premium_type;   /* 16: 0 single premium at issue, 1 level monthly premium */
+  const int32_t *surr_col;       /* 20: column of the surrender-charge table, -1 for none */
+  const double *policy_count;    /* 24 */
+  const double *sum_assured;     /* 28 */
+  const double *premium_pp;      /* 32 */
+  const double *av_pp_init;      /* 36 */
+  const double *load_prem_rate;  /* 40 */
+} lc_savings_policies;           /* size 44 */
+
+typedef struct lc_savings_scenarios {
+  int32_t n_scen;             /* 0  */
+  int32_t n_months;           /* 4: months projected, T (the longest policy's length) */
+  const double *fund_return;  /* 8: f64[n_months][n_scen]: r[s, t] at fund_return[t * n_scen + s] (time-major) */
+  const double *disc;         /* 12: discount factors v: f64[n_months] shared, or f64[n_months][n_scen] (time-major) */
+  int32_t disc_per_scenario;  /* 16: 0 shared, 1 per scenario */
+} lc_savings_scenarios;       /* size 20 */
+
+typedef struct lc_savings_results {
+  double *pv;               /* 0: NULL or f64[LC_N_SAV_PV][n][n_scen]: per lane                         */
+  lc_exact *scen_totals;    /* 4: NULL or lc_exact[n_scen][LC_N_SAV_PV]: ADDED, sum over policies      */
+  lc_exact *point_totals;   /* 8: NULL or lc_exact[n][LC_N_SAV_PV]: ADDED, sum over scenarios          */
+  uint32_t total_mask;      /* 12: bit k: component k goes to the totals (0 = all)                      */
+} lc_savings_results;       /* size 16 */
+
 /* ---- exported functions ----------------------------------------------------- */
 uint32_t lc_abi_version(void);
 lc_status *lc_status_ptr(void);
@@ -212,6 +294,9 @@ int32_t lc_hull_white(const lc_hw_spec *spec, uint32_t first_id, int32_t n_scen,
  * exactly (then normalised). disc_stride 0 means one discount vector for all. */
 int32_t lc_discount_totals(const double *cf, int32_t n_lines, int32_t n_months, const double *disc, int32_t n_scen,
                            int32_t disc_stride, lc_exact *out);
+/* Value a batch of savings policies under n_scen scenarios (see above). */
+int32_t lc_value_savings(const lc_savings_basis *basis, const lc_savings_policies *pols,
+                         const lc_savings_scenarios *scen, lc_savings_results *out);
 /* Philox4x32-10 of one counter and key: out[4]. For known-answer tests. */
 void lc_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out);
 /* Add x[0..n) to acc exactly and normalise. */

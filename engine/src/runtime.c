@@ -36,4 +36,11 @@ _Static_assert(sizeof(lc_term_results) == 24, "results layout");
 _Static_assert(offsetof(lc_hw_spec, seed_lo) == 32, "hw layout");
 _Static_assert(offsetof(lc_hw_spec, zcb) == 40, "hw layout");
 _Static_assert(sizeof(lc_hw_spec) == 48, "hw layout");
+_Static_assert(offsetof(lc_savings_basis, dyn_c0) == 48, "savings layout");
+_Static_assert(offsetof(lc_savings_basis, commission_rate) == 120, "savings layout");
+_Static_assert(sizeof(lc_savings_basis) == 128, "savings layout");
+_Static_assert(offsetof(lc_savings_policies, load_prem_rate) == 40, "savings layout");
+_Static_assert(sizeof(lc_savings_policies) == 44, "savings layout");
+_Static_assert(sizeof(lc_savings_scenarios) == 20, "savings layout");
+_Static_assert(sizeof(lc_savings_results) == 16, "savings layout");
 #endif

@@ -70,6 +70,42 @@ CF_NAMES = ("pols_if", "pols_death", "pols_lapse", "pols_maturity", "pols_new_bi
 
 PREMIUM_BASIS = {"equivalence": 0, "table": 1}
 
+SAVINGS_BASIS_DTYPE = np.dtype({
+    "names": ["mort_qx", "mort_min_age", "mort_n_ages", "mort_n_select", "mort_outside", "dyn_lapse", "lapse_ann",
+              "n_lapse", "surr_charge", "n_sc_years", "n_sc_cols", "dyn_c0", "dyn_c1", "dyn_min", "dyn_max",
+              "maint_fee_rate_mth", "coi_rate", "acquisition", "maintenance_ann", "inflation_ann", "commission_rate"],
+    "formats": ["<u4", "<i4", "<i4", "<i4", "<i4", "<i4", "<u4", "<i4", "<u4", "<i4", "<i4"] + ["<f8"] * 10,
+    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120],
+    "itemsize": 128,
+})
+
+SAVINGS_POLICIES_DTYPE = np.dtype({
+    "names": ["n", "age_at_entry", "policy_term", "duration_mth", "premium_type", "surr_col", "policy_count",
+              "sum_assured", "premium_pp", "av_pp_init", "load_prem_rate"],
+    "formats": ["<i4"] + ["<u4"] * 10,
+    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40],
+    "itemsize": 44,
+})
+
+SAVINGS_SCENARIOS_DTYPE = np.dtype({
+    "names": ["n_scen", "n_months", "fund_return", "disc", "disc_per_scenario"],
+    "formats": ["<i4", "<i4", "<u4", "<u4", "<i4"],
+    "offsets": [0, 4, 8, 12, 16],
+    "itemsize": 20,
+})
+
+SAVINGS_RESULTS_DTYPE = np.dtype({
+    "names": ["pv", "scen_totals", "point_totals", "total_mask"],
+    "formats": ["<u4", "<u4", "<u4", "<u4"],
+    "offsets": [0, 4, 8, 12],
+    "itemsize": 16,
+})
+
+N_SAV_PV = 13
+SAV_PV_NAMES = ("pv_premiums", "pv_claims_death", "pv_claims_lapse", "pv_claims_maturity", "pv_claims",
+                "pv_expenses", "pv_commissions", "pv_inv_income", "pv_av_change", "pv_net_cf", "pv_gmdb",
+                "pv_gmab", "pv_maint_fee")
+
 REQUIRED_EXPORTS = ("memory", "_initialize", "lc_abi_version", "lc_status_ptr", "lc_alloc", "lc_free",
                     "lc_value_term", "lc_discount_factors", "lc_exact_add", "lc_exact_merge", "lc_exact_round",
-                    "lc_hull_white", "lc_discount_totals", "lc_philox4x32")
+                    "lc_hull_white", "lc_discount_totals", "lc_philox4x32", "lc_value_savings")

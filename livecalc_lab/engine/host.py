@@ -29,7 +29,7 @@ import wasmtime
 from livecalc_lab.engine import _abi
 from livecalc_lab.errors import EngineError
 
-__all__ = ["Engine", "TermValuation", "default_engine", "ENGINE_PATH"]
+__all__ = ["Engine", "TermValuation", "SavingsValuation", "default_engine", "ENGINE_PATH"]
 
 ENGINE_PATH = Path(__file__).with_name("engine.wasm")
 DEFAULT_MEMORY_LIMIT = 2 << 30  # bytes of linear memory per instance
@@ -68,6 +68,31 @@ class TermValuation:
     totals_exact: np.ndarray
     cashflows: np.ndarray | None
     cashflows_exact: np.ndarray | None
+    engine_seconds: float
+
+
+@dataclass
+class SavingsValuation:
+    """Engine output for savings policies under scenarios.
+
+    Attributes
+    ----------
+    pv : ndarray, shape (13, n_policies, n_scenarios) float64 or None
+        Per-lane PVs in the order of ``_abi.SAV_PV_NAMES``.
+    scenario_totals : ndarray, shape (n_scenarios, 13) float64 or None
+        Correctly rounded exact sums over policies, per scenario.
+    scenario_totals_exact : ndarray of ``_abi.EXACT_DTYPE`` or None
+    point_totals : ndarray, shape (n_policies, 13) float64 or None
+        Correctly rounded exact sums over scenarios, per policy.
+    point_totals_exact : ndarray of ``_abi.EXACT_DTYPE`` or None
+    engine_seconds : float
+    """
+
+    pv: np.ndarray | None
+    scenario_totals: np.ndarray | None
+    scenario_totals_exact: np.ndarray | None
+    point_totals: np.ndarray | None
+    point_totals_exact: np.ndarray | None
     engine_seconds: float
 
 
@@ -500,6 +525,180 @@ class Engine:
                            0 if shared else n_months, arena.ptr("out"))
             self._raise_code(inst, "lc_discount_totals", rc, 0)
             return arena.read("out", _abi.EXACT_DTYPE, S * n_lines).reshape(S, n_lines)
+        finally:
+            if not inst.poisoned:
+                arena.free()
+
+    # -- savings (path dependent) ----------------------------------------------------
+    def value_savings(self, basis: Any, policies: dict[str, np.ndarray], fund_return: np.ndarray,
+                      disc_factor: np.ndarray, *, per_lane: bool = False, scenario_totals: bool = True,
+                      point_totals: bool = False, components: tuple[str, ...] | None = None,
+                      threads: int = 1, max_lanes: int = 1 << 22) -> SavingsValuation:
+        """Value savings policies under scenarios (see ``lc_value_savings`` in livecalc.h).
+
+        Parameters
+        ----------
+        basis : SavingsBasis-like
+            Attributes ``mort_qx`` ((n_ages, n_select) float64 annual qx or None),
+            ``mort_min_age``, ``mort_outside_zero`` (bool), ``lapse_ann`` ((n_years,)
+            annual base rate or None), ``dynamic_lapse`` (None or an object with
+            ``c0, c1, min, max``), ``surrender_charge`` ((n_years, n_types) or None),
+            ``maint_fee_rate_mth``, ``coi_rate``, ``acquisition``, ``maintenance_ann``,
+            ``inflation_ann``, ``commission_rate``.
+        policies : mapping of str to ndarray, each shape (n,)
+            ``age_at_entry``, ``policy_term`` (years, whole life resolved),
+            ``duration_mth``, ``premium_type`` (0 single, 1 level), ``surr_col``
+            (-1 none) as int32; ``policy_count``, ``sum_assured``, ``premium_pp``,
+            ``av_pp_init``, ``load_prem_rate`` as float64.
+        fund_return : ndarray, shape (n_scenarios, n_months) float64
+            Monthly fund return r[s, t] for t = 0 .. n_months - 1.
+        disc_factor : ndarray, shape (n_months,) or (n_scenarios, n_months) float64
+            Discount factor v(t) shared by all scenarios, or per scenario.
+        per_lane : bool
+            Return every lane's PVs (13 × n × n_scenarios doubles: small runs only).
+        scenario_totals, point_totals : bool
+            Exact sums over policies per scenario, and over scenarios per policy.
+        components : tuple of str or None
+            PV names (``_abi.SAV_PV_NAMES``) that go into the totals; None for all.
+        threads : int
+            Threads valuing slices of the policies (bit-identical results).
+        max_lanes : int
+            Policies × scenarios per engine call (bounds memory).
+
+        Returns
+        -------
+        SavingsValuation
+
+        Raises
+        ------
+        EngineError
+            A kernel error with the policy index, a trap, a timeout or the memory limit.
+        """
+        R = np.asarray(fund_return, dtype=np.float64)
+        S, T = R.shape
+        R_t = np.ascontiguousarray(R.T)  # time-major: r[s, t] at [t * S + s]
+        D = np.asarray(disc_factor, dtype=np.float64)
+        per_scen = D.ndim == 2
+        if (per_scen and D.shape[0] != S) or D.shape[-1] < T:
+            raise ValueError(f"discount factors of shape {D.shape} do not match {S} scenarios x {T} months")
+        D_t = np.ascontiguousarray(D[:, :T].T if per_scen else D[:T])
+        cols = {k: np.ascontiguousarray(policies[k], dtype=np.int32)
+                for k in ("age_at_entry", "policy_term", "duration_mth", "premium_type", "surr_col")}
+        cols |= {k: np.ascontiguousarray(policies[k], dtype=np.float64)
+                 for k in ("policy_count", "sum_assured", "premium_pp", "av_pp_init", "load_prem_rate")}
+        n = cols["age_at_entry"].size
+        mask = 0
+        if components is not None:
+            unknown = set(components) - set(_abi.SAV_PV_NAMES)
+            if unknown:
+                raise ValueError(f"unknown components {sorted(unknown)}; known: {', '.join(_abi.SAV_PV_NAMES)}")
+            mask = sum(1 << _abi.SAV_PV_NAMES.index(c) for c in set(components))
+        per_call = max(1, min(max_lanes // max(S, 1), _abi.MAX_BATCH // max(S, 1)))
+        bounds = _split(n, max(1, int(threads)), per_call)
+
+        def work(span: tuple[int, int]):
+            return self._savings_slice(basis, cols, span, R_t, S, T, D_t, per_scen, per_lane, scenario_totals,
+                                       point_totals, mask)
+
+        t0 = time.perf_counter()
+        if threads > 1 and len(bounds) > 1:
+            with ThreadPoolExecutor(max_workers=int(threads), thread_name_prefix="livecalc-engine") as ex:
+                parts = list(ex.map(work, bounds))
+        else:
+            parts = [work(b) for b in bounds]
+        engine_seconds = sum(p[3] for p in parts) if threads <= 1 else time.perf_counter() - t0
+        pv = None
+        if per_lane:
+            pv = np.empty((_abi.N_SAV_PV, n, S), dtype=np.float64)
+            for (lo, hi), part in zip(bounds, parts):
+                pv[:, lo:hi, :] = part[0]
+        scen = None
+        if scenario_totals:
+            scen = (self.exact_merge([p[1] for p in parts]) if parts
+                    else np.zeros((S, _abi.N_SAV_PV), _abi.EXACT_DTYPE))
+        point = None
+        if point_totals:
+            point = np.zeros((n, _abi.N_SAV_PV), _abi.EXACT_DTYPE)
+            for (lo, hi), part in zip(bounds, parts):
+                point[lo:hi] = part[2]
+        return SavingsValuation(
+            pv=pv,
+            scenario_totals=self.exact_round(scen) if scen is not None else None,
+            scenario_totals_exact=scen,
+            point_totals=self.exact_round(point) if point is not None else None,
+            point_totals_exact=point,
+            engine_seconds=engine_seconds,
+        )
+
+    def _savings_slice(self, basis, cols, span, R_t, S, T, D_t, per_scen, per_lane, scen_totals, point_totals,
+                       mask):
+        lo, hi = span
+        n = hi - lo
+        inst = self._instance()
+        qx = None if basis.mort_qx is None else np.ascontiguousarray(basis.mort_qx, dtype=np.float64)
+        lapse = None if basis.lapse_ann is None else np.ascontiguousarray(basis.lapse_ann, dtype=np.float64)
+        sc = None if basis.surrender_charge is None else np.ascontiguousarray(basis.surrender_charge, np.float64)
+        sizes = {
+            "basis": _abi.SAVINGS_BASIS_DTYPE.itemsize, "policies": _abi.SAVINGS_POLICIES_DTYPE.itemsize,
+            "scen": _abi.SAVINGS_SCENARIOS_DTYPE.itemsize, "results": _abi.SAVINGS_RESULTS_DTYPE.itemsize,
+            "qx": 0 if qx is None else qx.nbytes, "lapse": 0 if lapse is None else lapse.nbytes,
+            "sc": 0 if sc is None else sc.nbytes, "R": R_t.nbytes, "D": D_t.nbytes,
+            **{k: 4 * n for k in ("age_at_entry", "policy_term", "duration_mth", "premium_type", "surr_col")},
+            **{k: 8 * n for k in ("policy_count", "sum_assured", "premium_pp", "av_pp_init", "load_prem_rate")},
+            "pv": 8 * _abi.N_SAV_PV * n * S if per_lane else 0,
+            "scen_totals": S * _abi.N_SAV_PV * _abi.EXACT_DTYPE.itemsize if scen_totals else 0,
+            "point_totals": n * _abi.N_SAV_PV * _abi.EXACT_DTYPE.itemsize if point_totals else 0,
+        }
+        arena = _Arena(inst, sizes)
+        try:
+            b = np.zeros(1, dtype=_abi.SAVINGS_BASIS_DTYPE)
+            if qx is not None:
+                b["mort_qx"] = arena.write("qx", qx)
+                b["mort_n_ages"], b["mort_n_select"] = qx.shape
+                b["mort_min_age"] = basis.mort_min_age
+            b["mort_outside"] = 0 if basis.mort_outside_zero else 1
+            if lapse is not None:
+                b["lapse_ann"] = arena.write("lapse", lapse)
+                b["n_lapse"] = lapse.size
+            dyn = basis.dynamic_lapse
+            b["dyn_lapse"] = 0 if dyn is None else 1
+            if dyn is not None:
+                b["dyn_c0"], b["dyn_c1"], b["dyn_min"], b["dyn_max"] = dyn.c0, dyn.c1, dyn.min, dyn.max
+            if sc is not None:
+                b["surr_charge"] = arena.write("sc", sc)
+                b["n_sc_years"], b["n_sc_cols"] = sc.shape
+            for k in ("maint_fee_rate_mth", "coi_rate", "acquisition", "maintenance_ann", "inflation_ann",
+                      "commission_rate"):
+                b[k] = getattr(basis, k)
+            arena.write("basis", b)
+            p = np.zeros(1, dtype=_abi.SAVINGS_POLICIES_DTYPE)
+            p["n"] = n
+            for k in ("age_at_entry", "policy_term", "duration_mth", "premium_type", "surr_col", "policy_count",
+                      "sum_assured", "premium_pp", "av_pp_init", "load_prem_rate"):
+                p[k] = arena.write(k, cols[k][lo:hi])
+            arena.write("policies", p)
+            sp = np.zeros(1, dtype=_abi.SAVINGS_SCENARIOS_DTYPE)
+            sp["n_scen"], sp["n_months"] = S, T
+            sp["fund_return"] = arena.write("R", R_t)
+            sp["disc"] = arena.write("D", D_t)
+            sp["disc_per_scenario"] = int(per_scen)
+            arena.write("scen", sp)
+            r = np.zeros(1, dtype=_abi.SAVINGS_RESULTS_DTYPE)
+            r["pv"], r["scen_totals"], r["point_totals"] = arena.ptr("pv"), arena.ptr("scen_totals"), \
+                arena.ptr("point_totals")
+            r["total_mask"] = mask
+            arena.write("results", r)
+            t0 = time.perf_counter()
+            rc = inst.call("lc_value_savings", arena.ptr("basis"), arena.ptr("policies"), arena.ptr("scen"),
+                           arena.ptr("results"), index_offset=lo)
+            dt = time.perf_counter() - t0
+            self._raise_code(inst, "lc_value_savings", rc, lo)
+            pv = arena.read("pv", np.float64, _abi.N_SAV_PV * n * S).reshape(_abi.N_SAV_PV, n, S) if per_lane else None
+            st = (arena.read("scen_totals", _abi.EXACT_DTYPE, S * _abi.N_SAV_PV).reshape(S, _abi.N_SAV_PV)
+                  if scen_totals else None)
+            pt = (arena.read("point_totals", _abi.EXACT_DTYPE, n * _abi.N_SAV_PV).reshape(n, _abi.N_SAV_PV)
+                  if point_totals else None)
+            return pv, st, pt, dt
         finally:
             if not inst.poisoned:
                 arena.free()
