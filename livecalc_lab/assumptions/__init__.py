@@ -10,10 +10,12 @@ from livecalc_lab.assumptions.assumption_set import (
     demo_assumptions,
     load_assumptions,
 )
+from livecalc_lab.assumptions.savings import SavingsBasis
 
 __all__ = [
     "AssumptionSet",
     "ProductBasis",
+    "SavingsBasis",
     "canonical_version",
     "demo_assumptions",
     "load_assumptions",

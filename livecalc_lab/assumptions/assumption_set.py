@@ -33,7 +33,8 @@ Table types
 ``select_ultimate``
     Annual ``qx`` by attained age (one row per integer age, consecutive) and policy
     year: columns ``"0"``, ``"1"``, ... ``"k"``; the last column is the ultimate rate,
-    used from policy year k on. A table with one rate column is an ultimate table.
+    used from policy year k on. A table with one rate column is an ultimate table;
+    ``"rate_column": "qx"`` names it when it is not ``"0"``.
 ``zero_spot``
     Annual effective zero-spot rate per projection year 0, 1, ... (consecutive);
     month ``t`` uses year ``t // 12``.
@@ -44,6 +45,12 @@ Table types
     Annual lapse rate by policy year (columns ``policy_year``, ``lapse_rate``);
     policy years past the last row use the last rate. Referenced from a product as
     ``"lapse": {"basis": "annual", "table": "<name>"}``.
+``product_spec``, ``surrender_charge``
+    Tables of the savings product (model ``"savings"``), described in
+    :mod:`livecalc_lab.assumptions.savings` with the product's manifest entry.
+
+A table's ``"file"`` is relative to the folder, or ``"livecalc_lab:<path>"`` for a
+table shipped inside the package (e.g. ``livecalc_lab:demo/tables/us_ssa_2019_male_qx.csv``).
 
 Lapse formula ``linear``: ``lapse(year) = max(initial + slope * year, floor)`` with
 ``year`` the policy year (0 in the first year), an annual rate (lifelib BasicTerm:
@@ -63,13 +70,16 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from livecalc_lab._parse import ragged_row, strict_cast
 from livecalc_lab.errors import AssumptionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from livecalc_lab.assumptions.savings import SavingsBasis
 
 __all__ = [
     "AssumptionSet",
@@ -81,8 +91,9 @@ __all__ = [
 
 MANIFEST = "assumptions.json"
 FORMAT = "livecalc-assumptions/1"
-TABLE_TYPES = ("select_ultimate", "zero_spot", "premium_rate", "lapse")
-PRODUCT_MODELS = ("level_term", "endowment", "whole_life")
+TABLE_TYPES = ("select_ultimate", "zero_spot", "premium_rate", "lapse", "product_spec", "surrender_charge")
+PRODUCT_MODELS = ("level_term", "endowment", "whole_life", "savings")
+PACKAGE_PREFIX = "livecalc_lab:"  # a table file shipped in the package, e.g. "livecalc_lab:demo/tables/x.csv"
 TERM_MODELS = ("level_term", "endowment", "whole_life")  # valued by the engine's level-term kernel
 
 
@@ -240,8 +251,11 @@ class AssumptionSet:
         for name in self.products:
             self.basis(name)
 
-    def basis(self, product: str) -> ProductBasis:
+    def basis(self, product: str) -> ProductBasis | SavingsBasis:
         """Resolve ``product`` into the arrays the projection uses.
+
+        A ``"savings"`` product gives a :class:`~livecalc_lab.assumptions.savings.SavingsBasis`
+        (format in :mod:`livecalc_lab.assumptions.savings`); the other models a :class:`ProductBasis`.
 
         Raises
         ------
@@ -254,6 +268,10 @@ class AssumptionSet:
         model = _get(spec, "model", str, w("model"))
         if model not in PRODUCT_MODELS:
             raise AssumptionError(f"{w('model')}: unknown model {model!r}; known: {', '.join(PRODUCT_MODELS)}")
+        if model == "savings":
+            from livecalc_lab.assumptions.savings import build_savings_basis
+
+            return build_savings_basis(self, product, spec)
 
         mort_spec = _get(spec, "mortality", dict, w("mortality"))
         mort = self._table(mort_spec.get("table"), "select_ultimate", w("mortality", "table"))
@@ -377,7 +395,7 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
         raise AssumptionError(f"{where}.type: unknown table type {kind!r}; known: {', '.join(TABLE_TYPES)}")
     if spec.get("basis", "annual") not in ("annual", "monthly"):
         raise AssumptionError(f"{where}.basis: {spec.get('basis')!r} is not 'annual' or 'monthly'")
-    path = folder / spec["file"]
+    path = _table_file(folder, spec["file"], where)
     if not path.is_file():
         raise AssumptionError(f"{where}: file {str(path)!r} does not exist")
     try:
@@ -415,7 +433,10 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
         ages = num(age_col, pl.Int64)
         consecutive(ages)
         rate_cols = [c for c in raw.columns if c != age_col]
-        if rate_cols != [str(i) for i in range(len(rate_cols))] or not rate_cols:
+        named = spec.get("rate_column")  # an ultimate table with one named rate column, e.g. "qx"
+        if named is not None and rate_cols != [named]:
+            raise AssumptionError(f"{file}: expected the one rate column {named!r} besides {age_col!r}; got {rate_cols}")
+        if named is None and (rate_cols != [str(i) for i in range(len(rate_cols))] or not rate_cols):
             raise AssumptionError(
                 f"{file}: rate columns must be '0', '1', ... (policy years, last = ultimate); got {rate_cols}"
             )
@@ -438,6 +459,10 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
         if len(dup):
             r = int(dup[0])
             raise AssumptionError(f"{file} row {r + 1}: duplicate key ({cols[0][r]}, {cols[1][r]})")
+    elif kind in ("product_spec", "surrender_charge"):
+        from livecalc_lab.assumptions.savings import read_table_columns
+
+        cols = read_table_columns(kind, spec, raw, file, num, consecutive, rates)
     else:  # lapse
         years = num("policy_year", pl.Int64)
         consecutive(years)
@@ -445,6 +470,18 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
         rates(r, 0.0, 1.0)
         cols = [years, r]
     return Table(name=name, spec=spec, frame=pl.DataFrame(cols), path=file)
+
+
+def _table_file(folder: Path, file: Any, where: str) -> Path:
+    """The path of a table: relative to the set's folder, or ``livecalc_lab:<path>`` inside the package."""
+    if not isinstance(file, str):
+        raise AssumptionError(f"{where}.file: expected a file name, got {file!r}")
+    if not file.startswith(PACKAGE_PREFIX):
+        return folder / file
+    rel = file[len(PACKAGE_PREFIX) :]
+    if not rel or rel.startswith("/") or ".." in Path(rel).parts:
+        raise AssumptionError(f"{where}.file: {file!r} is not a path inside the livecalc_lab package")
+    return Path(str(resources.files("livecalc_lab"))) / rel
 
 
 def load_assumptions(path: str | Path) -> AssumptionSet:

@@ -57,6 +57,7 @@ def wat_engine(*, abi_version: int = _abi.ABI_VERSION, value_term: str = "(i32.c
         "lc_hull_white": '(func (export "lc_hull_white") (param i32 i32 i32 i32 i32 i32) (result i32) (i32.const 0))',
         "lc_discount_totals": '(func (export "lc_discount_totals") (param i32 i32 i32 i32 i32 i32 i32) (result i32) (i32.const 0))',
         "lc_philox4x32": '(func (export "lc_philox4x32") (param i32 i32 i32))',
+        "lc_value_savings": '(func (export "lc_value_savings") (param i32 i32 i32 i32) (result i32) (i32.const 0))',
     }
     body = "\n  ".join(f for name, f in funcs.items() if name not in omit)
     memory = '(memory 4)' if "memory" in omit else '(memory (export "memory") 4)'
