@@ -1,91 +1,41 @@
-"""Deterministic valuation of a portfolio: ``lc.run``.
+"""Valuation of a portfolio: ``lc.run``, deterministic or over economic scenarios.
 
 The flow is one way: policies are read strictly and checked against the product,
-the WASM engine values them, and the totals are exact sums (so they do not depend
-on threads, batches or row order).
+the WASM engine values them, and totals are exact sums (so they do not depend on
+threads, batches or row order).
+
+Scenario-independent products (level term, endowment, whole life: their
+decrements do not depend on the economy) are valued once: the engine projects
+the portfolio's monthly cashflows, summed exactly over policies, and each
+scenario's present values are those cashflows discounted with its discount
+factors (P × T work, then T × S). Path-dependent products (savings) run every
+(policy, scenario) lane in the engine (P × S × T work).
 """
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from livecalc_lab.assumptions import AssumptionSet, demo_assumptions, load_assumptions
+from livecalc_lab.assumptions import AssumptionSet, ProductBasis, demo_assumptions, load_assumptions
 from livecalc_lab.engine import _abi, default_engine
+from livecalc_lab.errors import AssumptionError
+from livecalc_lab.model import scenarios as scen
 from livecalc_lab.model.policies import Policies, attach_premium_rates, check_policies, demo_policies_path, read_policies
+from livecalc_lab.results import ValuationResult
+from livecalc_lab.stats import summarise
+from livecalc_lab.stats import tvog as tvog_of
 
-__all__ = ["ValuationResult", "run", "resolve_assumptions"]
+__all__ = ["Session", "ValuationResult", "run", "resolve_assumptions", "resolve_scenarios"]
 
 DEFAULT_PRODUCT = "basic_term_s"
-
-
-@dataclass
-class ValuationResult:
-    """The value of a portfolio under one product and assumption set.
-
-    Attributes
-    ----------
-    product : str
-        Product name in the assumption set.
-    n_model_points : int
-        Rows valued (always equal to rows read).
-    n_policies : float
-        Sum of ``policy_count``.
-    totals : dict[str, float]
-        ``pv_premiums``, ``pv_claims``, ``pv_expenses``, ``pv_commissions``,
-        ``pv_net_cf``: present values at t = 0 of the whole portfolio, each the
-        correctly rounded exact sum of the per-policy values.
-    per_policy : polars.DataFrame
-        ``policy_id``, ``premium_pp`` (monthly premium per policy) and the five PVs
-        per row (for ``policy_count`` policies), in input row order.
-    cashflows : polars.DataFrame or None
-        With ``cashflows=True``: by month ``t``, the portfolio's ``pols_if``,
-        ``pols_death``, ``pols_lapse``, ``pols_maturity``, ``pols_new_biz``,
-        ``premiums``, ``claims``, ``expenses``, ``commissions``, ``net_cf`` and
-        ``disc_factor``.
-    assumptions_version, engine_version : str
-        Content hashes of the assumption set and the engine module.
-    source : str
-        Where the policies came from.
-    elapsed_seconds, engine_seconds : float
-        Wall time of the whole run and of the engine calls.
-    """
-
-    product: str
-    n_model_points: int
-    n_policies: float
-    totals: dict[str, float]
-    per_policy: pl.DataFrame
-    assumptions_version: str
-    engine_version: str
-    source: str
-    elapsed_seconds: float
-    engine_seconds: float
-    cashflows: pl.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def pv_net_cf(self) -> float:
-        """Present value of net cashflows of the portfolio (higher is better)."""
-        return self.totals["pv_net_cf"]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The totals and provenance as plain JSON-ready values (the CLI's ``--json``)."""
-        return {
-            "product": self.product,
-            "n_model_points": self.n_model_points,
-            "n_policies": self.n_policies,
-            **self.totals,
-            "assumptions_version": self.assumptions_version,
-            "engine_version": self.engine_version,
-            "source": self.source,
-            "elapsed_seconds": self.elapsed_seconds,
-            "engine_seconds": self.engine_seconds,
-        }
+TERM_PV_LINES = ("premiums", "claims", "expenses", "commissions", "net_cf")
+TERM_PV_NAMES = ("pv_premiums", "pv_claims", "pv_expenses", "pv_commissions", "pv_net_cf")
 
 
 def resolve_assumptions(assumptions: Any) -> AssumptionSet:
@@ -99,15 +49,156 @@ def resolve_assumptions(assumptions: Any) -> AssumptionSet:
     raise TypeError(f"assumptions must be None, a folder path or an AssumptionSet, not {type(assumptions).__name__}")
 
 
+def resolve_scenarios(scenarios: Any, basis: Any, n_months: int, *, need_fund: bool = False) -> scen.ScenarioSet:
+    """A ScenarioSet covering ``n_months`` months for ``basis``, with its CE scenario.
+
+    Parameters
+    ----------
+    scenarios : ScenarioSpec or ScenarioSet
+        A spec is generated in the engine on the basis's curve; a set (e.g. read
+        from files) is checked to cover the projection.
+    basis : ProductBasis or SavingsBasis
+        Gives the initial curve P(0, t) (and so the CE scenario).
+    n_months : int
+        Months the projection needs (t = 0 .. n_months - 1).
+    need_fund : bool
+        The product needs fund returns (savings).
+
+    Raises
+    ------
+    AssumptionError
+        A scenario file that does not cover the projection, or lacks fund returns
+        a fund-linked product needs.
+    """
+    if isinstance(scenarios, scen.ScenarioSpec):
+        return scen.generate_for_basis(scenarios, basis, n_months, short_rate=False, fund_return=need_fund)
+    if not isinstance(scenarios, scen.ScenarioSet):
+        raise TypeError(f"scenarios must be a ScenarioSpec (lc.hull_white(...)) or a ScenarioSet, "
+                        f"not {type(scenarios).__name__}")
+    scenarios.check_covers(n_months, where=scenarios.source)
+    if need_fund and scenarios.fund_return is None:
+        raise AssumptionError(f"scenarios {scenarios.source!r} have no fund returns, which product "
+                              f"{basis.product!r} needs")
+    return scenarios
+
+
+def _ce_set(sset: scen.ScenarioSet, basis: Any, n_months: int) -> scen.ScenarioSet:
+    if sset.ce is not None and sset.ce.n_months >= n_months:
+        return sset.ce
+    return scen.certainty_equivalent(default_engine().discount_factors(basis, n_months + 1), n_months)
+
+
+class Session:
+    """Policies read and checked once, valued under one or more bases and scenario sets.
+
+    ``lc.run`` is ``Session(...).value(...)``; :func:`livecalc_lab.sensitivities`
+    values several shocked bases in one session, sharing the reading, the checks
+    and (where the curve and the spec are unchanged) the scenarios.
+
+    Parameters
+    ----------
+    policies, assumptions, product, threads
+        As for :func:`run`.
+    """
+
+    def __init__(self, policies: Any = None, assumptions: Any = None, product: str = DEFAULT_PRODUCT, *,
+                 threads: int = 1):
+        self.t0 = time.perf_counter()
+        self.aset = resolve_assumptions(assumptions)
+        self.basis = self.aset.basis(product)
+        self.product = product
+        self.threads = threads
+        self.engine = default_engine()
+        self._scenarios: dict[tuple, scen.ScenarioSet] = {}
+        if isinstance(self.basis, ProductBasis):
+            self.policies: Policies = read_policies(demo_policies_path(product) if policies is None else policies)
+        else:
+            from livecalc_lab.savings_valuation import read_for_basis
+
+            self.policies = read_for_basis(policies, self.basis)
+
+    def scenario_set(self, scenarios: Any, basis: Any, n_months: int, *, need_fund: bool = False,
+                     reuse: bool = True) -> scen.ScenarioSet:
+        """:func:`resolve_scenarios`, cached for generated sets of the same spec, curve and length."""
+        if not isinstance(scenarios, scen.ScenarioSpec):
+            return resolve_scenarios(scenarios, basis, n_months, need_fund=need_fund)
+        key = (scenarios.version, n_months, need_fund, basis.disc_zero_ann.tobytes())
+        if not reuse or key not in self._scenarios:
+            self._scenarios[key] = resolve_scenarios(scenarios, basis, n_months, need_fund=need_fund)
+        return self._scenarios[key]
+
+    def value(self, *, basis: Any = None, scenarios: Any = None, cashflows: bool = False,
+              assumptions_version: str | None = None, reuse_scenarios: bool = True) -> ValuationResult:
+        """Value the session's policies under ``basis`` (default: the product's) and ``scenarios``."""
+        t0 = time.perf_counter()
+        basis = self.basis if basis is None else basis
+        version = assumptions_version or self.aset.version
+        if isinstance(basis, ProductBasis):
+            result = self._value_term(basis, scenarios, cashflows, version, reuse_scenarios)
+        else:
+            from livecalc_lab.savings_valuation import value_savings
+
+            result = value_savings(self, basis, scenarios, cashflows, version, reuse_scenarios)
+        result.elapsed_seconds = time.perf_counter() - min(t0, self.t0)
+        self.t0 = time.perf_counter()  # later values in the session count from their own start
+        return result
+
+    def _value_term(self, basis: ProductBasis, scenarios: Any, cashflows: bool, version: str,
+                    reuse: bool) -> ValuationResult:
+        pols, engine = self.policies, self.engine
+        check_policies(pols, basis)
+        frame = attach_premium_rates(pols, basis)
+        lines: bool | tuple[str, ...] = True if cashflows else (TERM_PV_LINES if scenarios is not None else False)
+        val = engine.value_term(basis, frame, threads=self.threads, cashflows=lines)
+        per_policy = pl.DataFrame(
+            {"policy_id": pols.frame["policy_id"], "premium_pp": val.premium_pp}
+            | {name: val.pv[k] for k, name in enumerate(_abi.PV_NAMES)}
+        )
+        if per_policy.height != len(pols):  # never lose a row
+            raise AssertionError("engine returned a different number of policies than were read")
+        result = ValuationResult(
+            product=basis.product,
+            n_model_points=len(pols),
+            n_policies=pols.n_policies,
+            totals={name: float(val.totals[k]) for k, name in enumerate(_abi.PV_NAMES)},
+            per_policy=per_policy,
+            assumptions_version=version,
+            engine_version=engine.version,
+            source=pols.source,
+            elapsed_seconds=0.0,
+            engine_seconds=val.engine_seconds,
+        )
+        n_months = 0 if val.cashflows is None else val.cashflows.shape[1]
+        v = engine.discount_factors(basis, n_months) if n_months else np.zeros(0)
+        if scenarios is not None:
+            cf = np.stack([val.cashflows[_abi.CF_NAMES.index(k)] for k in TERM_PV_LINES]) if n_months else \
+                np.zeros((len(TERM_PV_LINES), 0))
+            sset = self.scenario_set(scenarios, basis, n_months, reuse=reuse)
+            D = sset.disc_factor
+            disc = np.broadcast_to(v, (sset.n, n_months)) if D is None else D[:, :n_months]
+            t1 = time.perf_counter()
+            per_scen = engine.exact_round(engine.discount_totals(cf, disc))  # (S, 5)
+            ce_disc = v if D is None else _ce_set(sset, basis, n_months).disc_factor[0, :n_months]
+            ce = engine.exact_round(engine.discount_totals(cf, ce_disc))[0]
+            result.engine_seconds += time.perf_counter() - t1
+            _attach_distribution(result, sset, per_scen, ce, TERM_PV_NAMES)
+            if cashflows:
+                result.cashflows = _cashflow_frame(val.cashflows, _abi.CF_NAMES, ce_disc, disc)
+        elif cashflows:
+            result.cashflows = _cashflow_frame(val.cashflows, _abi.CF_NAMES, v, None)
+        return result
+
+
 def run(
     policies: Any = None,
     assumptions: Any = None,
     product: str = DEFAULT_PRODUCT,
     *,
+    scenarios: Any = None,
     threads: int = 1,
     cashflows: bool = False,
 ) -> ValuationResult:
-    """Value a portfolio with the WASM engine.
+    """Value a portfolio with the WASM engine, deterministically or over scenarios.
 
     Parameters
     ----------
@@ -121,10 +212,15 @@ def run(
         Product in the assumption set: ``"basic_term_s"`` (new business, lifelib
         BasicTerm_S) or ``"basic_term_se"`` (in force by ``duration_mth``, lifelib
         BasicTerm_SE) in the bundled set.
+    scenarios : ScenarioSpec, ScenarioSet or None
+        ``lc.hull_white(n=1000, seed=1, a=..., sigma=...)`` or scenarios read with
+        ``lc.read_scenarios``: adds the distribution of the portfolio value over
+        scenarios (``per_scenario``, ``statistics``, ``tvog``, ``pv_net_cf_ce``), and
+        ``totals`` become means over the stochastic scenarios.
     threads : int
         Engine threads; results are bit-identical for any value.
     cashflows : bool
-        Also project the portfolio's monthly cashflows (exact sums by month).
+        Also return the portfolio's monthly cashflows and best-estimate liability.
 
     Returns
     -------
@@ -135,7 +231,7 @@ def run(
     DataError
         Malformed policies or a policy the product cannot value (file, row, column, value).
     AssumptionError
-        Unknown product or malformed assumptions.
+        Unknown product, malformed assumptions, or scenarios that do not cover the projection.
     EngineError
         The engine failed (trap, timeout, memory limit).
 
@@ -145,38 +241,40 @@ def run(
     >>> round(lc.run().pv_net_cf, 4)
     14489630.5346
     """
-    t0 = time.perf_counter()
-    aset = resolve_assumptions(assumptions)
-    basis = aset.basis(product)
-    pols: Policies = read_policies(demo_policies_path(product) if policies is None else policies)
-    check_policies(pols, basis)
-    frame = attach_premium_rates(pols, basis)
-    engine = default_engine()
-    val = engine.value_term(basis, frame, threads=threads, cashflows=cashflows)
-    per_policy = pl.DataFrame(
-        {"policy_id": pols.frame["policy_id"], "premium_pp": val.premium_pp}
-        | {name: val.pv[k] for k, name in enumerate(_abi.PV_NAMES)}
-    )
-    cf = None
-    if cashflows:
-        n_months = val.cashflows.shape[1]
-        cf = pl.DataFrame(
-            {"t": np.arange(n_months, dtype=np.int32)}
-            | {name: val.cashflows[k] for k, name in enumerate(_abi.CF_NAMES)}
-            | {"disc_factor": engine.discount_factors(basis, n_months)}
-        )
-    if per_policy.height != len(pols):  # never lose a row
-        raise AssertionError("engine returned a different number of policies than were read")
-    return ValuationResult(
-        product=product,
-        n_model_points=len(pols),
-        n_policies=pols.n_policies,
-        totals={name: float(val.totals[k]) for k, name in enumerate(_abi.PV_NAMES)},
-        per_policy=per_policy,
-        assumptions_version=aset.version,
-        engine_version=engine.version,
-        source=pols.source,
-        elapsed_seconds=time.perf_counter() - t0,
-        engine_seconds=val.engine_seconds,
-        cashflows=cf,
-    )
+    return Session(policies, assumptions, product, threads=threads).value(scenarios=scenarios, cashflows=cashflows)
+
+
+def _attach_distribution(result: ValuationResult, sset: scen.ScenarioSet, per_scen: np.ndarray, ce: np.ndarray,
+                         names: tuple[str, ...], guarantee_cost: float | None = None) -> None:
+    """Per-scenario totals (S, k) and CE totals (k,) → statistics, TVOG and mean totals."""
+    net = names.index("pv_net_cf")
+    result.per_scenario = pl.DataFrame({"scenario": np.asarray(sset.ids, dtype=np.int64)}
+                                       | {name: per_scen[:, k] for k, name in enumerate(names)})
+    result.statistics = summarise(per_scen[:, net])
+    result.pv_net_cf_ce = float(ce[net])
+    result.tvog = tvog_of(float(ce[net]), per_scen[:, net])
+    result.guarantee_cost = guarantee_cost
+    n = per_scen.shape[0]
+    result.totals = {name: math.fsum(per_scen[:, k]) / n for k, name in enumerate(names)}
+    result.totals["pv_net_cf"] = result.statistics.mean
+    result.scenario_spec = sset.spec.to_dict() if sset.spec is not None else {"source": sset.source}
+    result.scenarios_version = sset.version
+
+
+def _cashflow_frame(cf: np.ndarray, names: tuple[str, ...], ce_disc: np.ndarray,
+                    disc: np.ndarray | None) -> pl.DataFrame:
+    """Monthly cashflows with the discount factor and the best-estimate liability.
+
+    ``bel(t) = -sum_{u >= t} net_cf(u) D(u) / D(t)``: the value at t of future outgo
+    less income, under the CE scenario (``bel``) and averaged over the stochastic
+    scenarios (``bel_mean``, when given). Reporting quantities, computed in numpy.
+    """
+    n_months = cf.shape[1]
+    net = cf[names.index("net_cf")]
+    out = {"t": np.arange(n_months, dtype=np.int32)} | {name: cf[k] for k, name in enumerate(names)}
+    out["disc_factor"] = ce_disc
+    out["bel"] = -np.cumsum((net * ce_disc)[::-1])[::-1] / ce_disc if n_months else np.zeros(0)
+    if disc is not None and n_months:
+        tail = np.cumsum((net[None, :] * disc)[:, ::-1], axis=1)[:, ::-1] / disc
+        out["bel_mean"] = -tail.mean(axis=0)
+    return pl.DataFrame(out)
