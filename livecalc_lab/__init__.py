@@ -14,7 +14,10 @@ from livecalc_lab._version import __version__
 from livecalc_lab.assumptions import AssumptionSet, demo_assumptions, load_assumptions
 from livecalc_lab.errors import AssumptionError, DataError, EngineError, LivecalcError
 from livecalc_lab.model.policies import demo_policies, read_policies
-from livecalc_lab.valuation import ValuationResult, run
+from livecalc_lab.model.scenarios import ScenarioSet, ScenarioSpec, hull_white, read_scenarios
+from livecalc_lab.results import ValuationResult
+from livecalc_lab.sensitivities import Shock, sensitivities
+from livecalc_lab.valuation import run
 
 __all__ = [
     "__version__",
@@ -23,10 +26,16 @@ __all__ = [
     "DataError",
     "EngineError",
     "LivecalcError",
+    "ScenarioSet",
+    "ScenarioSpec",
+    "Shock",
     "ValuationResult",
     "demo_assumptions",
     "demo_policies",
     "load_assumptions",
+    "hull_white",
     "read_policies",
+    "read_scenarios",
     "run",
+    "sensitivities",
 ]

@@ -177,7 +177,10 @@ typedef struct lc_term_results {
  *   u = ((w_hi << 20 | w_lo >> 12) + 0.5) * 2^-52   in (0, 1)
  * and Box-Muller turns (u1, u2) into sqrt(-2 ln u1) cos(2 pi u2) and
  * sqrt(-2 ln u1) sin(2 pi u2). Z1, Z2 come from block 0 and Z3 from block 1
- * (cosine branch). So scenario k is a function of (seed, k) alone.          */
+ * (cosine branch). Z1 drives x (and the part of Y correlated with it), Z2 only
+ * the rest of Y, Z3 the fund. So scenario k is a function of (seed, k) alone.
+ * short_rate(m) = x(m) + alpha(m) with f(0, .) over month m taken as the
+ * month-average forward 12 ln(P(m) / P(m+1)).                               */
 typedef struct lc_hw_spec {
   double a;            /* 0:  mean reversion per year, > 0                         */
   double sigma;        /* 8:  short-rate volatility per sqrt(year), >= 0           */

@@ -65,9 +65,25 @@ static inline void normals(const uint32_t key[2], uint32_t id, uint32_t m, doubl
 
 #define HW_DT (1.0 / 12.0)
 
-/* V(t) = Var(integral_0^t x ds) for t in years. */
+/* V(t) = Var(integral_0^t x ds) for t in years:
+ *   sigma^2/a^2 [t - 2(1 - e^{-at})/a + (1 - e^{-2at})/(2a)].
+ * The bracket cancels to O((at)^3) for small a*t, so there the series
+ *   V = sigma^2 t^3 sum_{k>=3} (-1)^{k+1} (2^{k-1} - 2) (at)^{k-3} / k!
+ * (= sigma^2 t^3 (1/3 - at/4 + 7(at)^2/60 - ...)) is used instead. */
 static inline double hw_var_integral(double a, double sigma, double t) {
-  const double e1 = -expm1(-a * t), e2 = -expm1(-2.0 * a * t);
+  const double u = a * t;
+  if (u < 0.5) {
+    double sum = 0.0, term = 1.0 / 6.0, pw = 4.0; /* k = 3: u^0 / 3!, 2^{k-1} = 4 */
+    for (int k = 3; k < 40; k++) {
+      const double c = ((k & 1) ? 1.0 : -1.0) * (pw - 2.0) * term;
+      sum += c;
+      if (fabs(c) <= 1e-18 * fabs(sum)) break;
+      term *= u / (double)(k + 1);
+      pw *= 2.0;
+    }
+    return sigma * sigma * t * t * t * sum;
+  }
+  const double e1 = -expm1(-u), e2 = -expm1(-2.0 * u);
   return sigma * sigma / (a * a) * (t - 2.0 * e1 / a + e2 / (2.0 * a));
 }
 
