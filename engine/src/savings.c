@@ -60,7 +60,8 @@ static int32_t policy_months(sctx *c, const lc_savings_policies *p, int32_t i, i
     m->mat[t] = dm == T12;
     const int active = dm >= 0 && dm <= T12;
     double q = 0.0;
-    if (active && b->mort_qx) {
+    /* Nobody is exposed in the maturity month (N_dec = 0), so it needs no rate. */
+    if (active && dm < T12 && b->mort_qx) {
       const int32_t age = entry + dy;
       if (age < b->mort_min_age || age >= b->mort_min_age + b->mort_n_ages) {
         if (b->mort_outside) return lc_fail(LC_E_AGE, age);

@@ -359,12 +359,21 @@ class Engine:
 
     # -- level term -------------------------------------------------------------
     def discount_factors(self, basis: Any, n_months: int) -> np.ndarray:
-        """v(t) for t < ``n_months``, as the engine computes them: shape (n_months,) float64."""
+        """v(t) for t < ``n_months``, as the engine computes them: shape (n_months,) float64.
+
+        Only ``basis.disc_zero_ann`` (annual zero-spot rates by projection year) is used,
+        so any product basis will do: v(t) = (1 + j)^(-t), j = (1 + r[t // 12])^(1/12) - 1.
+        """
         if n_months == 0:
             return np.zeros(0, dtype=np.float64)
+        disc = np.ascontiguousarray(basis.disc_zero_ann, dtype=np.float64)
         inst = self._instance()
-        arena, _ = self._basis_arena(inst, basis, {"v": 8 * n_months})
+        arena = _Arena(inst, {"basis": _abi.TERM_BASIS_DTYPE.itemsize, "disc": disc.nbytes, "v": 8 * n_months})
         try:
+            b = np.zeros(1, dtype=_abi.TERM_BASIS_DTYPE)
+            b["disc_zero_ann"] = arena.write("disc", disc)
+            b["n_disc"] = disc.size
+            arena.write("basis", b)
             rc = inst.call("lc_discount_factors", arena.ptr("basis"), int(n_months), arena.ptr("v"))
             self._raise_code(inst, "lc_discount_factors", rc, 0)
             return arena.read("v", np.float64, n_months)
