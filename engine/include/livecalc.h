@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#define LC_ABI_VERSION 2u
+#define LC_ABI_VERSION 3u
 
 /* ---- error codes (lc_status.code, and return value of lc_value_term) ---- */
 #define LC_OK 0
@@ -125,7 +125,13 @@ typedef struct lc_policies {
  *            t < n_months are ADDED; months past n_months are an error (LC_E_ARG)
  *            unless the policy is inactive there. Only the lines whose bit is set
  *            in cf_lines (bit k = line k; 0 means all) are computed; the others
- *            are left untouched. Claims include maturity benefits.               */
+ *            are left untouched. Claims include maturity benefits.
+ * scen_totals: the full per-scenario path, for checking the separable one: each
+ *            policy's monthly cashflows are discounted with every scenario's D_s(t)
+ *            (P x S x T work) and each policy's five PVs are added exactly to
+ *            scen_totals[s]. Scenario-independent products normally take the
+ *            separable path instead: discount the exact portfolio cashflows
+ *            (lc_discount_totals); the two agree to rounding.                  */
 #define LC_N_PV 5
 #define LC_PV_PREMIUMS 0
 #define LC_PV_CLAIMS 1
@@ -146,13 +152,17 @@ typedef struct lc_policies {
 #define LC_CF_NET_CF 9
 
 typedef struct lc_term_results {
-  double *pv;          /* 0  */
-  double *premium_pp;  /* 4  */
-  lc_exact *totals;    /* 8  */
-  lc_exact *cashflows; /* 12 */
-  int32_t n_months;    /* 16 */
-  int32_t cf_lines;    /* 20: bit mask of the cashflow lines to compute (0 = all) */
-} lc_term_results;     /* size 24 */
+  double *pv;                /* 0  */
+  double *premium_pp;        /* 4  */
+  lc_exact *totals;          /* 8  */
+  lc_exact *cashflows;       /* 12 */
+  int32_t n_months;          /* 16 */
+  int32_t cf_lines;          /* 20: bit mask of the cashflow lines to compute (0 = all) */
+  const double *scen_disc;   /* 24: NULL, or f64[n_scen][scen_stride] discount factors D_s(t) */
+  int32_t n_scen;            /* 28 */
+  int32_t scen_stride;       /* 32: >= the months any policy needs                     */
+  lc_exact *scen_totals;     /* 36: lc_exact[n_scen][LC_N_PV]: ADDED                    */
+} lc_term_results;           /* size 40 */
 
 /* ---- economic scenarios: one-factor Hull-White ----------------------------
  * dr = (theta(t) - a r) dt + sigma dW, fitted to the initial curve P(0, m)

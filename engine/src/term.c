@@ -248,6 +248,33 @@ static void add_cashflows(const ctx *c, int32_t entry, int32_t term, int32_t dur
 }
 #undef CF_ADD
 
+/* One policy row's monthly premiums, claims, expenses and commissions into
+ * buf[4][m] (zero-filled first); the same quantities add_cashflows sums. */
+static void policy_cf_vectors(const ctx *c, int32_t entry, int32_t term, int32_t dur0, double count, double sa,
+                              double prem, double *buf, int32_t m) {
+  const lc_term_basis *b = c->b;
+  const int32_t T = 12 * term;
+  for (int32_t k = 0; k < 4 * m; k++) buf[k] = 0.0;
+  if (dur0 > T) return;
+  double *P = buf, *C = buf + m, *E = buf + 2 * m, *M = buf + 3 * m;
+  walk w = walk_start(c, entry, dur0);
+  double bef = 1.0;
+  while (w.dm < T) {
+    const year_rates r = rates_for_year(c, &w, w.dm, T);
+    for (; w.dm < r.end; w.dm++, w.t++) {
+      const int32_t t = w.t;
+      const double bd = bef, deaths = bd * r.q;
+      const double nb = w.dm == 0 ? count : 0.0;
+      P[t] = prem * count * bd;
+      C[t] = sa * count * deaths;
+      E[t] = b->acquisition * nb + count * bd * c->maint[t];
+      M[t] = r.comm * P[t];
+      bef = bd * r.surv;
+    }
+  }
+  C[w.t] += b->maturity_benefit * sa * (count * bef);
+}
+
 /* Unit PVs of group (entry, term, dur0), projected on first use. */
 static const unit_pv *group(ctx *c, int32_t entry, int32_t term, int32_t dur0) {
   if (dur0 > 12 * term) dur0 = 12 * term + 1; /* matured before t = 0: all such policies are alike */
@@ -339,9 +366,18 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
       if (last_cf + 1 > out->n_months) return lc_fail(LC_E_ARG, (int32_t)(last_cf + 1));
     }
   }
+  if (out->scen_totals && (!out->scen_disc || out->n_scen < 0 || out->scen_stride < need)) {
+    lc_status_slot.policy_index = -1;
+    return lc_fail(LC_E_ARG, 4);
+  }
   ctx c = {0};
   int32_t rc = setup(&c, b, need, n);
   if (rc) { teardown(&c); return rc; }
+  double *scen_buf = NULL;
+  if (out->scen_totals && !(scen_buf = malloc(sizeof(double) * 4 * (size_t)(need ? need : 1)))) {
+    teardown(&c);
+    return lc_fail(LC_E_NOMEM, 0);
+  }
   const double loading = 1.0 + b->premium_loading;
   const uint32_t mask = out->cf_lines ? (uint32_t)out->cf_lines : (1u << LC_N_CF) - 1u;
   for (int32_t i = 0; i < n; i++) {
@@ -386,6 +422,22 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
       lc_exact_add1(&out->totals[LC_PV_NET_CF], pv_net);
     }
     if (out->cashflows) add_cashflows(&c, entry, term, dur0, cnt, sa, prem, out->cashflows, out->n_months, mask);
+    if (out->scen_totals) {
+      policy_cf_vectors(&c, entry, term, dur0, cnt, sa, prem, scen_buf, need);
+      const int32_t len = 12 * term - dur0 + 1 < need ? 12 * term - dur0 + 1 : need;
+      for (int32_t s = 0; s < out->n_scen; s++) {
+        const double *D = out->scen_disc + (size_t)s * (size_t)out->scen_stride;
+        double pv[4] = {0, 0, 0, 0};
+        for (int32_t k = 0; k < 4; k++)
+          for (int32_t t = 0; t < len; t++) pv[k] += scen_buf[(size_t)k * (size_t)need + (size_t)t] * D[t];
+        lc_exact *acc = &out->scen_totals[(size_t)s * LC_N_PV];
+        lc_exact_add1(&acc[LC_PV_PREMIUMS], pv[0]);
+        lc_exact_add1(&acc[LC_PV_CLAIMS], pv[1]);
+        lc_exact_add1(&acc[LC_PV_EXPENSES], pv[2]);
+        lc_exact_add1(&acc[LC_PV_COMMISSIONS], pv[3]);
+        lc_exact_add1(&acc[LC_PV_NET_CF], pv[0] - pv[1] - pv[2] - pv[3]);
+      }
+    }
   }
   lc_status_slot.policy_index = -1;
   if (out->totals)
@@ -393,6 +445,9 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
   if (out->cashflows)
     for (int32_t k = 0; k < LC_N_CF * out->n_months; k++)
       if (mask & (1u << (k / (out->n_months ? out->n_months : 1)))) lc_exact_normalise(&out->cashflows[k]);
+  if (out->scen_totals)
+    for (int32_t k = 0; k < out->n_scen * LC_N_PV; k++) lc_exact_normalise(&out->scen_totals[k]);
+  free(scen_buf);
   teardown(&c);
   return LC_OK;
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 ERRORS = {
     0: "LC_OK",
@@ -49,10 +49,11 @@ POLICIES_DTYPE = np.dtype({
 })
 
 RESULTS_DTYPE = np.dtype({
-    "names": ["pv", "premium_pp", "totals", "cashflows", "n_months", "cf_lines"],
-    "formats": ["<u4", "<u4", "<u4", "<u4", "<i4", "<i4"],
-    "offsets": [0, 4, 8, 12, 16, 20],
-    "itemsize": 24,
+    "names": ["pv", "premium_pp", "totals", "cashflows", "n_months", "cf_lines", "scen_disc", "n_scen",
+              "scen_stride", "scen_totals"],
+    "formats": ["<u4", "<u4", "<u4", "<u4", "<i4", "<i4", "<u4", "<i4", "<i4", "<u4"],
+    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36],
+    "itemsize": 40,
 })
 
 HW_SPEC_DTYPE = np.dtype({

@@ -60,6 +60,9 @@ class TermValuation:
     cashflows_exact : ndarray, shape (10, n_months) of ``_abi.EXACT_DTYPE`` or None
     engine_seconds : float
         Wall time spent inside engine calls.
+    scenario_totals : ndarray, shape (n_scenarios, 5) float64 or None
+        The full per-scenario path's totals (``scenario_disc`` given), rows in the
+        order of ``_abi.PV_NAMES``.
     """
 
     pv: np.ndarray
@@ -69,6 +72,7 @@ class TermValuation:
     cashflows: np.ndarray | None
     cashflows_exact: np.ndarray | None
     engine_seconds: float
+    scenario_totals: np.ndarray | None = None
 
 
 @dataclass
@@ -381,7 +385,7 @@ class Engine:
             arena.free()
 
     def value_term(self, basis: Any, policies: Any, *, threads: int = 1, cashflows: bool | tuple[str, ...] = False,
-                   batch_size: int = DEFAULT_BATCH) -> TermValuation:
+                   batch_size: int = DEFAULT_BATCH, scenario_disc: np.ndarray | None = None) -> TermValuation:
         """Value level-term policies.
 
         Parameters
@@ -401,6 +405,10 @@ class Engine:
             those (the others are returned as zeros).
         batch_size : int
             Policies per engine call (bounds linear memory use).
+        scenario_disc : ndarray, shape (n_scenarios, >= n_months) float64, optional
+            Run the full per-scenario path as well: every policy's cashflows
+            discounted with every scenario (P x S x T work; for checking the
+            separable path, which discounts the exact portfolio cashflows).
 
         Returns
         -------
@@ -424,8 +432,15 @@ class Engine:
         batch_size = max(1, min(int(batch_size), _abi.MAX_BATCH))
         bounds = _split(n, max(1, int(threads)), batch_size)
 
-        def work(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, float]:
-            return self._value_slice(basis, cols, span, n_months, cf_lines)
+        scen = None
+        if scenario_disc is not None:
+            need = _months_needed(cols, basis, for_premium=True)
+            scen = np.ascontiguousarray(np.asarray(scenario_disc, dtype=np.float64))
+            if scen.ndim != 2 or scen.shape[1] < need:
+                raise ValueError(f"scenario_disc must be (n_scenarios, >= {need}) discount factors")
+
+        def work(span: tuple[int, int]) -> tuple:
+            return self._value_slice(basis, cols, span, n_months, cf_lines, scen)
 
         t0 = time.perf_counter()
         if threads > 1 and len(bounds) > 1:
@@ -444,6 +459,10 @@ class Engine:
         if cashflows:
             cf_exact = (self.exact_merge([p[3] for p in parts]) if parts
                         else np.zeros((_abi.N_CF, n_months), _abi.EXACT_DTYPE))
+        scen_totals = None
+        if scen is not None:
+            scen_totals = self.exact_round(self.exact_merge([p[5] for p in parts]) if parts
+                                           else np.zeros((scen.shape[0], _abi.N_PV), _abi.EXACT_DTYPE))
         engine_seconds = sum(p[4] for p in parts) if threads <= 1 else time.perf_counter() - t0
         return TermValuation(
             pv=pv,
@@ -453,6 +472,7 @@ class Engine:
             cashflows=self.exact_round(cf_exact) if cf_exact is not None else None,
             cashflows_exact=cf_exact,
             engine_seconds=engine_seconds,
+            scenario_totals=scen_totals,
         )
 
     # -- scenarios ---------------------------------------------------------------
@@ -757,7 +777,7 @@ class Engine:
         return arena, b
 
     def _value_slice(self, basis: Any, cols: dict[str, np.ndarray], span: tuple[int, int], n_months: int,
-                     cf_lines: int = 0):
+                     cf_lines: int = 0, scen: np.ndarray | None = None):
         lo, hi = span
         n = hi - lo
         inst = self._instance()
@@ -770,6 +790,8 @@ class Engine:
             "pv": 8 * _abi.N_PV * n, "premium_pp": 8 * n,
             "totals": _abi.N_PV * _abi.EXACT_DTYPE.itemsize,
             "cashflows": _abi.N_CF * n_months * _abi.EXACT_DTYPE.itemsize,
+            "scen_disc": 0 if scen is None else scen.nbytes,
+            "scen_totals": 0 if scen is None else scen.shape[0] * _abi.N_PV * _abi.EXACT_DTYPE.itemsize,
         }
         arena, _ = self._basis_arena(inst, basis, extra)
         try:
@@ -783,6 +805,10 @@ class Engine:
             r = np.zeros(1, dtype=_abi.RESULTS_DTYPE)
             r["pv"], r["premium_pp"], r["totals"] = arena.ptr("pv"), arena.ptr("premium_pp"), arena.ptr("totals")
             r["cashflows"], r["n_months"], r["cf_lines"] = arena.ptr("cashflows"), n_months, cf_lines
+            if scen is not None:
+                r["scen_disc"] = arena.write("scen_disc", scen)
+                r["n_scen"], r["scen_stride"] = scen.shape
+                r["scen_totals"] = arena.ptr("scen_totals")
             arena.write("results", r)
             t0 = time.perf_counter()
             rc = inst.call("lc_value_term", arena.ptr("basis"), arena.ptr("policies"), arena.ptr("results"),
@@ -794,7 +820,9 @@ class Engine:
             totals = arena.read("totals", _abi.EXACT_DTYPE, _abi.N_PV)
             cf = (arena.read("cashflows", _abi.EXACT_DTYPE, _abi.N_CF * n_months).reshape(_abi.N_CF, n_months)
                   if n_months else np.zeros((_abi.N_CF, 0), _abi.EXACT_DTYPE))
-            return pv, prem, totals, cf, dt
+            st = (arena.read("scen_totals", _abi.EXACT_DTYPE, scen.shape[0] * _abi.N_PV).reshape(scen.shape[0], _abi.N_PV)
+                  if scen is not None else None)
+            return pv, prem, totals, cf, dt, st
         finally:
             if not inst.poisoned:
                 arena.free()
@@ -831,10 +859,15 @@ def _policy_columns(policies: Any, basis: Any) -> dict[str, np.ndarray]:
     return cols
 
 
-def _months_needed(cols: dict[str, np.ndarray], basis: Any) -> int:
+def _months_needed(cols: dict[str, np.ndarray], basis: Any, for_premium: bool = False) -> int:
+    """Projection months the policies' cashflows span (and, with ``for_premium``, their
+    equivalence-premium projections from issue, which the kernel's tables cover)."""
     if cols["policy_term"].size == 0:
         return 0
-    last = 12 * cols["policy_term"].astype(np.int64) - cols["duration_mth"]
+    T = 12 * cols["policy_term"].astype(np.int64)
+    last = T - cols["duration_mth"]
+    if for_premium and basis.premium_basis == "equivalence":
+        last = np.maximum(last, T)
     return int(max(last.max() + 1, 0))
 
 
