@@ -52,6 +52,8 @@ class ValuationResult:
         Content hashes of the assumption set and the engine module.
     source : str
         Where the policies came from.
+    data_version : str or None
+        Content version of the policy data (see :attr:`livecalc_lab.data.Dataset.version`).
     elapsed_seconds, engine_seconds : float
         Wall time of the whole run and of the engine calls.
     """
@@ -67,6 +69,7 @@ class ValuationResult:
     elapsed_seconds: float
     engine_seconds: float
     cashflows: pl.DataFrame | None = field(default=None, repr=False)
+    data_version: str | None = None
 
     @property
     def pv_net_cf(self) -> float:
@@ -83,6 +86,7 @@ class ValuationResult:
             "assumptions_version": self.assumptions_version,
             "engine_version": self.engine_version,
             "source": self.source,
+            "data_version": self.data_version,
             "elapsed_seconds": self.elapsed_seconds,
             "engine_seconds": self.engine_seconds,
         }
@@ -111,10 +115,12 @@ def run(
 
     Parameters
     ----------
-    policies : str, pathlib.Path, polars.DataFrame, pandas.DataFrame or None
-        Model points (CSV or Parquet file, or a frame) with the lifelib columns
-        (see :mod:`livecalc_lab.model.policies`); None values the bundled lifelib
-        portfolio for ``product``.
+    policies : str, pathlib.Path, PolicySource, Dataset, polars.DataFrame, pandas.DataFrame or None
+        Model points with the lifelib columns (see :mod:`livecalc_lab.model.policies`):
+        a CSV/Parquet file or folder, any URI :func:`livecalc_lab.open_dataset`
+        understands (``azure://``, ``abfss://``, ``postgresql://``, ``sqlite:///``),
+        a PolicySource or Dataset (with its filter and read options), or a frame;
+        None values the bundled lifelib portfolio for ``product``.
     assumptions : str, pathlib.Path, AssumptionSet or None
         An assumption-set folder or object; None uses the bundled lifelib set.
     product : str
@@ -176,6 +182,7 @@ def run(
         assumptions_version=aset.version,
         engine_version=engine.version,
         source=pols.source,
+        data_version=pols.version,
         elapsed_seconds=time.perf_counter() - t0,
         engine_seconds=val.engine_seconds,
         cashflows=cf,

@@ -1,0 +1,513 @@
+"""A policy dataset opened without loading it: metadata, samples, chunks, validation.
+
+>>> import livecalc_lab as lc
+>>> from livecalc_lab.model.policies import demo_policies_path
+>>> ds = lc.open_dataset(demo_policies_path())
+>>> ds.metadata.rows
+10000
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import polars as pl
+
+from livecalc_lab.data._cache import memo_get, memo_put
+from livecalc_lab.data.chunks import Chunk, ChunkRef
+from livecalc_lab.data.filter import Filter, parse_filter
+from livecalc_lab.data.problems import Problem, ProblemLog, ValidationReport
+from livecalc_lab.data.sampling import KEY, TopN
+from livecalc_lab.data.schema import DERIVED_FROM, Normalised, ReadOptions, normalise, plan_columns, report_duplicates
+from livecalc_lab.data.source import PolicySource, split_credentials
+from livecalc_lab.errors import DataError
+from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
+
+__all__ = ["Dataset", "Metadata", "open_dataset", "read_chunk", "DEFAULT_CHUNK_BYTES"]
+
+DEFAULT_CHUNK_BYTES = 64 << 20
+_READ_ALL_BYTES = 256 << 20
+_SQL_TTL = 30.0
+_ROW = "__row"
+_LOC = "__unit"
+
+
+class Metadata:
+    """What a dataset holds, found without loading it.
+
+    Attributes
+    ----------
+    rows : int
+        Rows stored (before any filter).
+    bytes : int
+        Stored size: file bytes, blob bytes, or the table's storage (SQLite: the database file).
+    columns : dict[str, polars.DataType]
+        Each column as read: the policy columns in the canonical schema (``policy_id``
+        Int64 when every id is an integer, else String), other columns as stored
+        (text for CSV).
+    format : {"csv", "parquet", "sql"}
+    parts : int
+        Files or blobs in the dataset (1 for a table).
+    source : PolicySource
+    version : str or None
+        Content version (see :attr:`Dataset.version`); computed on first access.
+    """
+
+    def __init__(self, dataset: "Dataset", rows: int, nbytes: int, columns: dict[str, pl.DataType], fmt: str, parts: int):
+        self._dataset = dataset
+        self.rows = rows
+        self.bytes = nbytes
+        self.columns = columns
+        self.format = fmt
+        self.parts = parts
+        self.source = dataset.source
+
+    @property
+    def version(self) -> str | None:
+        return self._dataset.version
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (dtypes as their names)."""
+        return {
+            "source": self.source.to_dict(),
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "columns": {k: str(v) for k, v in self.columns.items()},
+            "format": self.format,
+            "parts": self.parts,
+            "version": self.version,
+        }
+
+    def __repr__(self) -> str:
+        return f"Metadata(rows={self.rows:,}, bytes={self.bytes:,}, format={self.format!r}, columns={len(self.columns)})"
+
+
+class Dataset:
+    """A policy dataset: one :class:`PolicySource` plus the means to read it.
+
+    Open one with :func:`open_dataset`. Nothing is loaded until asked for:
+    :attr:`metadata` reads footers, properties, the catalogue or one cached pass
+    over a CSV; :meth:`sample` and :meth:`iter_chunks` read only what they must.
+    """
+
+    def __init__(self, source: PolicySource, *, credential: Any = None):
+        self.source = source
+        self.options = ReadOptions.from_mapping(source.options)
+        self.filter: Filter | None = parse_filter(source.filter) if source.filter else None
+        self._credential = credential
+        self._metadata: Metadata | None = None
+        self._version: str | None = None
+        self._filter_checked = False
+        if source.type == "database":
+            from livecalc_lab.data._sql import SqlBackend
+
+            self._backend: Any = SqlBackend(source.uri, self.options, credential)
+        else:
+            from livecalc_lab.data._files import make_file_backend
+
+            self._backend = make_file_backend(source, credential, self.options)
+        self.label: str = self._backend.label
+        if source.version is not None and source.type in ("local", "blob") and source.version != self.version:
+            raise DataError(f"{self.label}: version is {self.version}, not the requested {source.version}")
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.source!r})"
+
+    @property
+    def is_sql(self) -> bool:
+        return self.source.type == "database"
+
+    # ---- metadata --------------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> Metadata:
+        """Rows, bytes, columns, format and version, without loading the data (cached)."""
+        if self._metadata is not None:
+            return self._metadata
+        key = None
+        if self.is_sql:
+            key = f"sql-meta:{self.source.to_json()}"
+            hit = memo_get(key, ttl=None if self.source.version is not None else _SQL_TTL)
+            if hit is not None:
+                self._metadata = Metadata(self, *hit)
+                return self._metadata
+        b = self._backend
+        args = (b.rows(), b.nbytes(), self.columns, b.format, len(getattr(b, "parts", [None])))
+        if key is not None:
+            memo_put(key, args)
+        self._metadata = Metadata(self, *args)
+        return self._metadata
+
+    @property
+    def columns(self) -> dict[str, pl.DataType]:
+        """The columns as read (see :attr:`Metadata.columns`)."""
+        raw = self._backend.raw_columns()
+        plan = plan_columns(list(raw), self.options)
+        out: dict[str, pl.DataType] = {}
+        if "policy_id" in plan.sources:
+            out["policy_id"] = pl.Int64 if self._backend.id_kind() == "int" else pl.String
+        for name, dtype in POLICY_COLUMNS.items():
+            if name in plan.sources:
+                out[name] = dtype
+        for name in plan.extra:
+            out[name] = raw[name]
+        return out
+
+    @property
+    def version(self) -> str | None:
+        """The content version: what results are keyed by.
+
+        Local files: ``xxh3:<hex>``, a full streaming xxh3-128 hash of the bytes
+        (a CSV's comes from the metadata pass; a Parquet file's from one extra
+        pass), cached by size, mtime and a hash of head and tail. Blobs:
+        ``etag:<ETag>``. Several parts or a data lake folder: a hash of each
+        part's name and version (prefixed by the snapshot folder). Databases:
+        the source's ``version`` as given (None: unversioned).
+        """
+        if self.is_sql:
+            return self.source.version
+        if self._version is None:
+            self._version = self._backend.version()
+        return self._version
+
+    def schema(self) -> "SchemaReport":
+        """Which policy columns the projection needs, where each comes from, and what is missing."""
+        raw = self._backend.raw_columns()
+        plan = plan_columns(list(raw), self.options)
+        return SchemaReport(self.label, dict(raw), plan.sources, plan.missing, plan.extra, plan.missing_text(list(raw)))
+
+    def _check_filter(self) -> None:
+        if self.filter is not None and not self._filter_checked:
+            self.filter.check(self.columns)
+            if self.is_sql:
+                plan = plan_columns(list(self._backend.raw_columns()), self.options)
+                derived = [c for c in self.filter.columns if plan.sources.get(c) == "derived"]
+                if derived:
+                    raise DataError(
+                        f"filter {self.filter.text!r}: {derived[0]!r} is derived from "
+                        f"{' and '.join(DERIVED_FROM[derived[0]])}; a database filter can use only the table's columns"
+                    )
+            self._filter_checked = True
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def _plan(self, target_bytes: int) -> list[ChunkRef]:
+        self._check_filter()
+        if self.is_sql:
+            return self._backend.plan(target_bytes, self.filter)
+        return self._backend.plan(target_bytes)
+
+    def _normalised(self, ref: ChunkRef, log: ProblemLog, *, keep_extra: bool = False, columns: list[str] | None = None) -> Iterator[Normalised]:
+        """Strictly converted, filtered batches of one chunk."""
+        post_filter = self.filter is not None and not self.is_sql
+        for raw, rows, label in self._backend.read(ref, columns, self.filter):
+            n = normalise(raw, label, rows=rows, options=self.options, id_kind=ref.id_kind, log=log,
+                          keep_extra=keep_extra or post_filter)
+            if n is None:
+                return
+            if post_filter:
+                mask = n.frame.select(self.filter.to_polars(n.frame.schema).fill_null(False)).to_series()
+                n = Normalised(n.frame.filter(mask), n.rows[mask.to_numpy()], n.has_duration)
+            if not keep_extra:
+                n = Normalised(n.frame.select(["policy_id", *POLICY_COLUMNS]), n.rows, n.has_duration)
+            yield n
+
+    def iter_chunks(self, target_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[Chunk]:
+        """Deterministic, contiguous chunks covering every row once.
+
+        Parquet: runs of whole row groups; CSV: byte ranges on record
+        boundaries; SQL: ``policy_id`` key ranges. Each chunk holds about
+        ``target_bytes`` of stored data (at least one row group or scan unit).
+        A filter applies within chunks, so a chunk may yield fewer rows.
+
+        Yields
+        ------
+        Chunk
+            ``id`` is readable by :meth:`read_chunk` on any machine given only
+            this dataset's :class:`PolicySource`.
+        """
+        if target_bytes <= 0:
+            raise ValueError(f"target_bytes must be positive, not {target_bytes}")
+        for i, ref in enumerate(self._plan(int(target_bytes))):
+            yield Chunk(ref.encode(), i, ref.rows, ref.nbytes)
+
+    def read_chunk(self, chunk_id: str | Chunk, *, extra_columns: bool = False) -> Policies:
+        """The policies of one chunk, strictly parsed and filtered.
+
+        Raises
+        ------
+        DataError
+            A bad value, or a policy id repeated within the chunk.
+        """
+        self._check_filter()
+        ref = ChunkRef.decode(chunk_id.id if isinstance(chunk_id, Chunk) else chunk_id)
+        log = ProblemLog()
+        batches = list(self._normalised(ref, log, keep_extra=extra_columns))
+        return self._policies(batches, log)
+
+    def _policies(self, batches: list[Normalised], log: ProblemLog, version: str | None = None) -> Policies:
+        columns = {"policy_id": pl.Int64, **POLICY_COLUMNS}
+        frame = pl.concat([b.frame for b in batches], how="vertical_relaxed") if batches else pl.DataFrame(schema=columns)
+        rows = np.concatenate([b.rows for b in batches]) if batches else np.zeros(0, dtype=np.int64)
+        report_duplicates(frame["policy_id"], rows, self.label, log)
+        has_duration = self.schema().sources.get("duration_mth") not in (None, "default")
+        return Policies(frame=frame, source=self.label, has_duration=has_duration, rows=rows, version=version)
+
+    def read(self) -> Policies:
+        """Every (filtered) policy in the canonical schema, for a valuation held in memory.
+
+        Other columns are dropped. Prefer :meth:`iter_chunks` for data larger than memory.
+
+        Raises
+        ------
+        DataError
+            The first problem found (use :meth:`validate` to see all of them).
+        """
+        log = ProblemLog()
+        batches = [n for ref in self._plan(_READ_ALL_BYTES) for n in self._normalised(ref, log)]
+        return self._policies(batches, log, version=self.version)
+
+    # ---- validation ------------------------------------------------------------------------
+
+    def validate(self, assumptions: Any = None, product: str | None = None, *, limit: int = 100) -> ValidationReport:
+        """Every problem that would stop a projection, up to ``limit``.
+
+        Checks the whole dataset (after the filter): required columns, each
+        value's format and range, duplicate ids, and — against ``assumptions``
+        (default: the bundled set) — ages beyond the mortality table, terms past
+        its end or the discount curve's, and unknown product codes (a
+        ``product`` column naming products the assumption set lacks). Without
+        ``product``, rows are checked against their ``product`` column, or the
+        default product ``basic_term_s``.
+        """
+        from livecalc_lab.model.policies import policy_problems
+        from livecalc_lab.valuation import DEFAULT_PRODUCT, resolve_assumptions
+
+        aset = resolve_assumptions(assumptions)
+        log = ProblemLog(limit)
+        ids: list[pl.Series] = []
+        rows: list[np.ndarray] = []
+        try:
+            self._check_filter()
+            by_column = product is None and "product" in self.columns
+            for ref in self._plan(DEFAULT_CHUNK_BYTES):
+                for n in self._normalised(ref, log, keep_extra=by_column):
+                    ids.append(n.frame["policy_id"])
+                    rows.append(n.rows)
+                    groups = [(product or DEFAULT_PRODUCT, np.ones(n.frame.height, dtype=bool))]
+                    if by_column:
+                        names = n.frame["product"].cast(pl.String)
+                        groups = [(p, (names == p).fill_null(False).to_numpy()) for p in names.unique().drop_nulls().sort()]
+                        unknown = ~names.is_in(aset.products).fill_null(False).to_numpy()
+                        log.add_rows(self.label, n.rows, "product", names, unknown,
+                                     lambda v: f"{v!r} is not a product of the assumption set ({', '.join(aset.products)})")
+                    for name, mask in groups:
+                        if name not in aset.products or not mask.any():
+                            continue
+                        pols = Policies(n.frame.filter(pl.Series(mask)), self.label, n.has_duration, rows=n.rows[mask])
+                        policy_problems(pols, aset.basis(name), log)
+            if ids:
+                report_duplicates(pl.concat(ids), np.concatenate(rows), self.label, log)
+        except DataError as exc:  # a problem that stops reading (unreadable file, bad encoding, ...)
+            log.problems.append(Problem(self.label, None, None, None, str(exc)))
+        return ValidationReport(list(log.problems), log.n_more)
+
+    # ---- sampling --------------------------------------------------------------------------
+
+    def sample(self, n: int = 10_000, seed: int = 42) -> pl.DataFrame:
+        """``n`` policies drawn uniformly without replacement, reproducibly.
+
+        The draw is a function of ``(seed, n, the set of policy ids)`` only —
+        the same rows whatever the row order, file split, chunk layout or source
+        type (see :mod:`livecalc_lab.data.sampling` for the exact rule). Rows
+        come in key order, with the policy columns in the canonical schema and
+        the other columns as stored. Memory is bounded by ``n`` plus one chunk.
+
+        Parquet: a first pass reads only the policy (and filter) columns, a
+        second only the row groups holding sampled rows. SQL: a first query
+        streams the ids; a second fetches the sampled rows by id. CSV: one
+        streaming pass.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``min(n, rows)`` rows.
+        """
+        if n < 0:
+            raise ValueError(f"n must be >= 0, not {n}")
+        self._check_filter()
+        top = TopN(n, seed)
+        if self.is_sql:
+            out = self._sample_sql(top)
+        elif self._backend.format == "parquet":
+            out = self._sample_parquet(top)
+        else:
+            out = self._sample_stream(top)
+        if out is None:
+            return pl.DataFrame(schema=self.columns)
+        return out.sort([KEY, "policy_id"]).drop([c for c in (KEY, _ROW, _LOC) if c in out.columns])
+
+    def _sample_stream(self, top: TopN) -> pl.DataFrame | None:
+        log = ProblemLog()
+        for ref in self._backend.plan(16 << 20):
+            for b in self._normalised(ref, log, keep_extra=True):
+                top.offer(b.frame)
+        return top.result()
+
+    def _sample_parquet(self, top: TopN) -> pl.DataFrame | None:
+        plan = plan_columns(list(self._backend.raw_columns()), self.options)
+        needed = {v for v in plan.sources.values() if v not in ("derived", "default")}
+        needed |= {c for k, v in plan.sources.items() if v == "derived" for c in DERIVED_FROM[k]}
+        if self.filter is not None:
+            needed |= {plan.sources.get(c, c) for c in self.filter.columns}
+        log = ProblemLog()
+        units = self._backend.plan(1)  # one row group each
+        for u, ref in enumerate(units):
+            for b in self._normalised(ref, log, columns=sorted(needed)):
+                top.offer(b.frame.select("policy_id").with_columns(
+                    pl.Series(_ROW, b.rows), pl.lit(u, dtype=pl.Int64).alias(_LOC)))
+        chosen = top.result()
+        if chosen is None:
+            return None
+        pieces = []
+        for u in sorted(set(chosen[_LOC].to_list())):
+            want = chosen.filter(pl.col(_LOC) == u)
+            for b in self._normalised(units[u], log, keep_extra=True):
+                frame = b.frame.with_columns(pl.Series(_ROW, b.rows))
+                pieces.append(frame.join(want.select(_ROW, KEY), on=_ROW, how="inner"))
+        return pl.concat(pieces, how="vertical_relaxed")
+
+    def _sample_sql(self, top: TopN) -> pl.DataFrame | None:
+        b = self._backend
+        b.check_ids_present(self.filter)
+        kind = b.id_kind()
+        seen = 0
+        for ids in b.iter_ids(self.filter):
+            canon = ids.str.strip_chars().cast(pl.Int64) if kind == "int" and ids.dtype == pl.String else ids
+            top.offer(pl.DataFrame({"policy_id": canon, "__raw": ids, _ROW: np.arange(seen + 1, seen + 1 + len(ids))}))
+            seen += len(ids)
+        chosen = top.result()
+        if chosen is None:
+            return None
+        log = ProblemLog()
+        raw = pl.concat(list(b.take(chosen["__raw"].to_list())), how="vertical_relaxed")
+        id_col = b.id_column()
+        raw = raw.join(chosen.select(pl.col("__raw").alias(id_col), _ROW, KEY), on=id_col, how="inner")
+        rows = raw[_ROW].to_numpy()
+        keys = raw[KEY]
+        res = normalise(raw.drop(_ROW, KEY), self.label, rows=rows, options=self.options, id_kind=kind, log=log, keep_extra=True)
+        assert res is not None
+        return res.frame.with_columns(keys)
+
+
+class SchemaReport:
+    """What :meth:`Dataset.schema` found: the source columns and how each policy column is obtained.
+
+    Attributes
+    ----------
+    columns : dict[str, polars.DataType]
+        Source columns as stored.
+    sources : dict[str, str]
+        Policy column → source column, ``"derived"`` (from dates) or ``"default"``.
+    missing : list of str
+        Required policy columns that are neither present nor derivable.
+    extra : list of str
+        Other source columns (kept in samples; ignored by the projection).
+    """
+
+    def __init__(self, label: str, columns: dict[str, pl.DataType], sources: dict[str, str], missing: list[str], extra: list[str], missing_text: str):
+        self.label = label
+        self.columns = columns
+        self.sources = sources
+        self.missing = missing
+        self.extra = extra
+        self._missing_text = missing_text
+
+    @property
+    def ok(self) -> bool:
+        """True when every required policy column is present or derivable."""
+        return not self.missing
+
+    def __str__(self) -> str:
+        lines = [f"{self.label}:"]
+        for name in ["policy_id", *POLICY_COLUMNS]:
+            how = self.sources.get(name)
+            if how is None:
+                lines.append(f"  {name:<14} MISSING")
+            elif how in ("derived", "default"):
+                what = f"derived from {' and '.join(DERIVED_FROM[name])}" if how == "derived" else "0 (new business)"
+                lines.append(f"  {name:<14} {what}")
+            else:
+                lines.append(f"  {name:<14} from column {how!r} ({self.columns[how]})")
+        if self.missing:
+            lines.append(f"  problem: {self._missing_text}")
+        if self.extra:
+            lines.append(f"  other columns: {', '.join(self.extra)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"SchemaReport(ok={self.ok}, missing={self.missing})"
+
+
+def open_dataset(uri_or_source: Any, *, credential: Any = None, version: str | None = None, filter: str | None = None, **options: Any) -> Dataset:
+    """Open a policy dataset without loading it.
+
+    Parameters
+    ----------
+    uri_or_source : str, pathlib.Path, PolicySource or Dataset
+        A path or URI (see :class:`PolicySource` for the forms understood).
+    credential : optional
+        A SAS token, account key or token credential (Azure), or a database
+        password; kept out of the PolicySource. A password or SAS token inside
+        the URI is split off and used the same way.
+    version, filter : str, optional
+        See :class:`PolicySource`.
+    **options
+        Read options (:class:`~livecalc_lab.data.schema.ReadOptions`), e.g.
+        ``table="policies"``, ``delimiter=";"``, ``decimal=","``.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        Unknown URI scheme, missing file, unreachable storage or bad option.
+    """
+    if isinstance(uri_or_source, Dataset):
+        if version is None and filter is None and not options:
+            return uri_or_source
+        uri_or_source = uri_or_source.source
+    if isinstance(uri_or_source, PolicySource):
+        src = uri_or_source
+        if version is not None or filter is not None or options:
+            changes: dict[str, Any] = {"options": options}
+            if version is not None:
+                changes["version"] = version
+            if filter is not None:
+                changes["filter"] = filter
+            src = src.replace(**changes)
+        return Dataset(src, credential=credential)
+    if not isinstance(uri_or_source, (str, Path)):
+        raise TypeError(f"open_dataset takes a path, URI, PolicySource or Dataset, not {type(uri_or_source).__name__}")
+    clean, secret = split_credentials(str(uri_or_source))
+    src = PolicySource.from_uri(clean, version=version, filter=filter, **options)
+    return Dataset(src, credential=credential if credential is not None else secret)
+
+
+def read_chunk(source: PolicySource | str, chunk_id: str, *, credential: Any = None) -> Policies:
+    """What a worker calls: the policies of chunk ``chunk_id`` of ``source`` (a PolicySource or its JSON)."""
+    if isinstance(source, str):
+        source = PolicySource.from_json(source)
+    return Dataset(source, credential=credential).read_chunk(chunk_id)
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """``(fn(*args, **kwargs), seconds)`` — used by the benchmark and the CLI."""
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
