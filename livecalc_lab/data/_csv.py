@@ -26,7 +26,7 @@ __all__ = ["CsvLayout", "CsvScan", "sniff", "scan", "read_range"]
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t", "|")
-_MIN_UNIT = 4 << 10
+_MIN_UNIT = 1 << 10
 _MAX_UNIT = 16 << 20
 _BLOCK = 16 << 20
 

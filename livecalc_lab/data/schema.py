@@ -225,17 +225,17 @@ def _describe_number(value: Any, integer: bool, opts: ReadOptions) -> str:
         return f"{value!r} is not a finite number"
     grouped = re.fullmatch(r"[+-]?\d{1,3}(?:([,.' ])\d{3})+(?:[.,]\d+)?", t)
     decimal_comma = re.fullmatch(r"[+-]?\d*,\d+", t)
-    if opts.thousands is None and grouped and grouped.group(1) != opts.decimal:
+    if opts.thousands is None and grouped and (grouped.group(1) != opts.decimal or t.count(grouped.group(1)) > 1):
         sep = grouped.group(1)
         if decimal_comma and opts.decimal == ".":
             return f"{base} (',' is a thousands separator or a decimal comma: pass thousands=',' or decimal=',')"
         return f"{base} ({sep!r} looks like a thousands separator: pass thousands={sep!r} if the file uses one)"
-    if opts.decimal == "." and decimal_comma:
-        return f"{base} (a decimal comma in a '.'-decimal file: pass decimal=',' if the file uses decimal commas)"
-    if opts.decimal == "," and "." in t and opts.thousands != ".":
-        return f"{base} (a '.' in a ','-decimal file)"
     if opts.thousands is not None and opts.thousands in t:
         return f"{base} (thousands separator {opts.thousands!r} in the wrong place)"
+    if opts.decimal == "." and decimal_comma:
+        return f"{base} (a decimal comma in a '.'-decimal file: pass decimal=',' if the file uses decimal commas)"
+    if opts.decimal == "," and "." in t:
+        return f"{base} (a '.' in a ','-decimal file)"
     return base
 
 
