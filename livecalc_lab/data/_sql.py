@@ -16,6 +16,7 @@ the PolicySource) or libpq's own ``PGPASSWORD``/``.pgpass``.
 from __future__ import annotations
 
 import os
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterator
 from urllib.parse import quote as urlquote
@@ -61,31 +62,37 @@ class SqlBackend:
         self._qualified: str | None = None
         self._columns: dict[str, pl.DataType] | None = None
         self._id_kind: str | None = None
+        self._conn: Any = None
 
     # ---- connections -----------------------------------------------------------------------
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
-        """An ADBC connection, closed on exit."""
-        try:
-            if self.dialect == "sqlite":
-                import adbc_driver_sqlite.dbapi as driver
+        """The dataset's ADBC connection (opened on first use, closed when the backend is collected)."""
+        if self._conn is None:
+            try:
+                if self.dialect == "sqlite":
+                    import adbc_driver_sqlite.dbapi as driver
 
-                target = self._sqlite_path()
-            else:
-                import adbc_driver_postgresql.dbapi as driver
+                    target = self._sqlite_path()
+                else:
+                    import adbc_driver_postgresql.dbapi as driver
 
-                target = self._pg_uri()
-        except ImportError:
-            raise DataError(f"{self.uri}: SQL sources need the ADBC drivers: pip install 'livecalc-lab[sql]'") from None
-        try:
-            conn = driver.connect(target)
-        except Exception as exc:  # the drivers raise their own DBAPI error classes
-            raise DataError(f"{self.uri}: cannot connect: {str(exc).splitlines()[0]}") from None
-        try:
-            yield conn
-        finally:
-            conn.close()
+                    target = self._pg_uri()
+            except ImportError:
+                raise DataError(f"{self.uri}: SQL sources need the ADBC drivers: pip install 'livecalc-lab[sql]'") from None
+            try:
+                self._conn = driver.connect(target)
+            except Exception as exc:  # the drivers raise their own DBAPI error classes
+                raise DataError(f"{self.uri}: cannot connect: {str(exc).splitlines()[0]}") from None
+            weakref.finalize(self, self._conn.close)
+        yield self._conn
+
+    def close(self) -> None:
+        """Close the connection now (it is also closed when the backend is garbage-collected)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _sqlite_path(self) -> str:
         path = unquote(self.uri.split(":", 1)[1])
@@ -115,6 +122,7 @@ class SqlBackend:
                 cur.execute(sql, tuple(params) if params else None)
                 reader = cur.fetch_record_batch()
             except Exception as exc:
+                conn.rollback()  # PostgreSQL refuses further statements in a failed transaction
                 raise DataError(f"{self.label}: query failed: {str(exc).splitlines()[0]}") from None
             for batch in reader:
                 frame = pl.from_arrow(batch)

@@ -129,7 +129,8 @@ class Dataset:
             return self._metadata
         key = None
         if self.is_sql:
-            key = f"sql-meta:{self.source.to_json()}"
+            # In-process only; the credential is part of the key so a wrong password never sees cached facts.
+            key = f"sql-meta:{self.source.to_json()}:{hash(repr(self._credential))}"
             hit = memo_get(key, ttl=None if self.source.version is not None else _SQL_TTL)
             if hit is not None:
                 self._metadata = Metadata(self, *hit)

@@ -64,10 +64,10 @@ def _block(seed: int, k: int, start: int, stop: int, in_force: bool, valuation: 
         dur = np.zeros(m, dtype=np.int64)
         count = np.ones(m)
     # Dates consistent with the ages: issued duration_mth months before the valuation date,
-    # born age_at_entry years and 0..11 months before issue (age last birthday at issue).
+    # born age_at_entry years and 1..11 months (and a day) before issue (age last birthday at issue).
     val_month = valuation.year * 12 + valuation.month - 1
     issue_m = val_month - dur
-    birth_m = issue_m - 12 * age - rng.integers(0, 12, m)
+    birth_m = issue_m - 12 * age - rng.integers(1, 12, m)
     day = rng.integers(1, 29, m)
     issue = _month_day(issue_m, np.ones(m, dtype=np.int64))
     birth = _month_day(birth_m, day)

@@ -148,6 +148,10 @@ def postgres() -> Iterator[str]:
     if init.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         pytest.skip(f"initdb failed: {init.stderr.strip()[-500:]}")
+    # Password logins for the role ``actuary`` (to test credentials); trust for the rest on loopback.
+    Path(data, "pg_hba.conf").write_text(
+        "local all all trust\nhost all actuary 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n"
+    )
     port = free_port()
     log = open(os.path.join(folder, "server.log"), "wb")
     proc = subprocess.Popen(
