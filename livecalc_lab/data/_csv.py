@@ -169,12 +169,38 @@ def _blank_tail(buf: bytes, end: int) -> int:
     return end
 
 
+def _region(buf: bytes, at_eof: bool, exact: bool) -> tuple[int, int, bytes, np.ndarray | None]:
+    """Cut ``buf`` after its last complete record: ``(take, core, region, record ends)``.
+
+    ``take`` is where the rest of ``buf`` starts, ``core`` excludes trailing blank lines
+    (0: nothing but blank lines), ``region`` holds the records (ending with a newline).
+    Not ``exact``: every newline ends a record (no quoted field holds a newline);
+    ``exact``: quotes are followed (``ends`` lists the record ends).
+    """
+    ends = None
+    if at_eof:
+        take = len(buf)
+    elif exact:
+        take, ends = _record_cut(buf)
+    else:
+        take = buf.rfind(b"\n") + 1
+    core = _blank_tail(buf, take)
+    if not core:
+        return take, 0, b"", None
+    take = core + (2 if buf[core : core + 2] == b"\r\n" else 1)
+    region = buf[:take] if take <= len(buf) else buf + b"\n"
+    if exact:
+        ends = record_ends(region)
+    return take, core, region, ends
+
+
 def scan(f: BinaryIO, size: int, layout: CsvLayout, opts: ReadOptions, label: str) -> CsvScan:
     """One streaming pass: rows, unit boundaries, content hash and how ids are held.
 
-    The file is read in 16 MiB blocks; most work is done by ``bytes`` methods
-    (``count``, ``rfind``, ``isascii``) and one polars parse of the id column
-    per block, so a warm-cache pass costs about a second per GB.
+    The file is read in 16 MiB blocks. Most work is done by ``bytes`` methods
+    (``rfind``, ``count``, ``isascii``), xxh3, and one polars parse of one column
+    per block, which also tells whether any quoted field holds a newline; only
+    then are quotes followed byte by byte (numpy).
     """
     import xxhash
 
@@ -184,6 +210,7 @@ def scan(f: BinaryIO, size: int, layout: CsvLayout, opts: ReadOptions, label: st
     unit = min(max(size // 256, _MIN_UNIT), _MAX_UNIT)
     plan = plan_columns(layout.header, opts)
     id_col = plan.sources.get("policy_id")
+    probe = layout.header.index(id_col) if id_col in layout.header else 0
     units: list[tuple[int, int]] = []
     kind = "int"
     rows = 0
@@ -195,24 +222,25 @@ def scan(f: BinaryIO, size: int, layout: CsvLayout, opts: ReadOptions, label: st
         digest.update(block)
         buf = pending + block if pending else block
         at_eof = not block
-        take, ends = (len(buf), None) if at_eof else _record_cut(buf)
-        core = _blank_tail(buf, take)  # trailing blank lines: held back until data follows, dropped at the end
-        if not core:
+        take, core, region, ends = _region(buf, at_eof, exact=False)
+        if not core:  # nothing but blank lines so far: hold them until data follows, drop them at the end
             if at_eof:
                 break
             pending = buf
             continue
-        take = core + (2 if buf[core : core + 2] == b"\r\n" else 1)
-        region = buf[:take] if take <= len(buf) else buf + b"\n"
-        if at_eof and region.find(b'"') >= 0:
-            ends = record_ends(region)
-        elif ends is not None:
-            ends = ends[ends < take]
         _decode(region, opts, label, rows)
-        offsets, counts = _split_points(region, unit, ends)
+        quoted = region.find(b'"') >= 0
+        column = None
+        offsets, counts = _split_points(region, unit, None)
+        if quoted or (id_col is not None and kind == "int"):
+            column = _parse_column(region, layout, opts, label, rows, probe)
+            if quoted and len(column) != counts[-1]:  # a quoted field holds a newline: follow the quotes
+                take, core, region, ends = _region(buf, at_eof, exact=True)
+                column = _parse_column(region, layout, opts, label, rows, probe)
+                offsets, counts = _split_points(region, unit, ends)
         units += [(pos + o, rows + c) for o, c in zip(offsets[:-1], counts[:-1])]
         if id_col is not None and kind == "int":
-            kind = _id_kind(region, layout, opts, label, id_col, rows)
+            kind = id_kind_of(column)
         rows += counts[-1]
         data_end = pos + core
         if at_eof:
@@ -222,12 +250,18 @@ def scan(f: BinaryIO, size: int, layout: CsvLayout, opts: ReadOptions, label: st
     return CsvScan(rows, units, data_end, f"xxh3:{digest.hexdigest()}", kind)
 
 
-def _id_kind(region: bytes, layout: CsvLayout, opts: ReadOptions, label: str, id_col: str, row_base: int) -> str:
-    frame = _parse(region, layout, opts, label, row_base, columns=[id_col])
-    return id_kind_of(frame[id_col])
+def _parse_column(region: bytes, layout: CsvLayout, opts: ReadOptions, label: str, row_base: int, index: int) -> pl.Series:
+    """Column ``index`` of the records in ``region`` (no header), as text."""
+    data = region.decode("cp1252", errors="replace").encode("utf-8") if opts.encoding == "cp1252" else region
+    try:
+        frame = pl.read_csv(data, separator=layout.delimiter, has_header=False, columns=[index], infer_schema=False,
+                            quote_char='"', raise_if_empty=False)
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(_ragged_message(layout.header_bytes + data, layout, label, row_base, exc)) from None
+    return frame.to_series() if frame.width else pl.Series([], dtype=pl.String)
 
 
-def _parse(data: bytes, layout: CsvLayout, opts: ReadOptions, label: str, row_base: int, columns: list[str] | None = None) -> pl.DataFrame:
+def _parse(data: bytes, layout: CsvLayout, opts: ReadOptions, label: str, row_base: int) -> pl.DataFrame:
     text = _decode(data, opts, label, row_base)
     header = layout.header_bytes
     if text is not None:  # cp1252: polars reads UTF-8 only
@@ -239,7 +273,6 @@ def _parse(data: bytes, layout: CsvLayout, opts: ReadOptions, label: str, row_ba
             io.BytesIO(payload),
             separator=layout.delimiter,
             has_header=True,
-            columns=columns,
             infer_schema=False,
             quote_char='"',
             raise_if_empty=False,

@@ -186,11 +186,13 @@ class FileBackend:
         flush()
         return refs
 
-    def read(self, ref: ChunkRef, columns: list[str] | None = None, flt: Filter | None = None) -> Iterator[tuple[pl.DataFrame, np.ndarray, str]]:
+    def read(self, ref: ChunkRef, columns: list[str] | None = None, flt: Filter | None = None,
+             take: np.ndarray | None = None) -> Iterator[tuple[pl.DataFrame, np.ndarray, str]]:
         """Yield ``(raw frame, 1-based rows in the part, part label)`` for the chunk ``ref``.
 
         Parquet row groups whose statistics prove that no row passes ``flt`` are
-        not read at all; other filtering happens after strict parsing.
+        not read at all; other filtering happens after strict parsing. ``take``
+        (0-based positions within a one-row-group chunk) keeps only those rows.
         """
         if ref.part not in self._by_name:
             raise DataError(f"{self.label}: chunk {ref.encode()!r} names part {ref.part!r}, which is not in the dataset")
@@ -209,8 +211,9 @@ class FileBackend:
         for rg in range(ref.lo, ref.hi):
             n = fp.rg_rows[rg]
             if flt is None or flt.may_match(_parquet.row_group_stats(fp, rg)):
-                raw = _parquet.read_row_groups(fp, rg, rg + 1, columns, part.label)
-                yield raw, base + 1 + np.arange(n, dtype=np.int64), part.label
+                raw = _parquet.read_row_groups(fp, rg, rg + 1, columns, part.label, take)
+                rows = base + 1 + (np.arange(n, dtype=np.int64) if take is None else np.asarray(take, dtype=np.int64))
+                yield raw, rows, part.label
             base += n
 
 

@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import numpy as np
 import polars as pl
 
+from livecalc_lab.data._parquet import polars_schema
 from livecalc_lab.data.chunks import ChunkRef
 from livecalc_lab.data.filter import Filter
 from livecalc_lab.data.schema import ReadOptions, id_kind_of, plan_columns
@@ -178,7 +179,7 @@ class SqlBackend:
                         schema = cur.fetch_arrow_table().schema
                     finally:
                         cur.close()
-                cols = dict(pl.from_arrow(schema.empty_table()).schema)
+                cols = polars_schema(schema)
             self._columns = cols
         return self._columns
 

@@ -79,7 +79,8 @@ class Chunk:
     rows : int
         Rows stored in the chunk's range (before any filter).
     bytes : int
-        Stored bytes of the range (compressed for Parquet).
+        Bytes of the range: as stored for CSV, an estimate of the decoded
+        columns for Parquet, estimated from the table's size for SQL.
     """
 
     id: str

@@ -28,7 +28,7 @@ from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
 
 __all__ = ["Dataset", "Metadata", "open_dataset", "read_chunk", "DEFAULT_CHUNK_BYTES"]
 
-DEFAULT_CHUNK_BYTES = 64 << 20
+DEFAULT_CHUNK_BYTES = 32 << 20
 _READ_ALL_BYTES = 256 << 20
 _SQL_TTL = 30.0
 _ROW = "__row"
@@ -349,36 +349,65 @@ class Dataset:
             out = self._sample_stream(top)
         if out is None:
             return pl.DataFrame(schema=self.columns)
-        return out.sort([KEY, "policy_id"]).drop([c for c in (KEY, _ROW, _LOC) if c in out.columns])
+        return out.sort([KEY, "policy_id"]).select(list(self.columns))
 
-    def _sample_stream(self, top: TopN) -> pl.DataFrame | None:
-        log = ProblemLog()
-        for ref in self._backend.plan(16 << 20):
-            for b in self._normalised(ref, log, keep_extra=True):
-                top.offer(b.frame)
-        return top.result()
-
-    def _sample_parquet(self, top: TopN) -> pl.DataFrame | None:
+    def _needed_columns(self) -> list[str]:
+        """Source columns that the policy columns and the filter are made from."""
         plan = plan_columns(list(self._backend.raw_columns()), self.options)
         needed = {v for v in plan.sources.values() if v not in ("derived", "default")}
         needed |= {c for k, v in plan.sources.items() if v == "derived" for c in DERIVED_FROM[k]}
         if self.filter is not None:
             needed |= {plan.sources.get(c, c) for c in self.filter.columns}
-        log = ProblemLog()
+        return [c for c in self._backend.raw_columns() if c in needed]
+
+    def _candidates(self, raw: pl.DataFrame, rows: np.ndarray, label: str, id_kind: str, top: TopN) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        """Strictly parse the policy (and filter) columns of ``raw``, apply the filter, and return
+        ``(policy frame, positions in raw, keys)`` of the rows that could enter the sample."""
+        n = normalise(raw.select(self._needed_columns()), label, rows=rows, options=self.options, id_kind=id_kind,
+                      log=ProblemLog(), keep_extra=self.filter is not None)
+        assert n is not None and n.frame.height == raw.height  # raising mode drops no row
+        frame, pos = n.frame, np.arange(raw.height)
+        if self.filter is not None and not self.is_sql:
+            mask = frame.select(self.filter.to_polars(frame.schema).fill_null(False)).to_series()
+            frame, pos = frame.filter(mask), pos[mask.to_numpy()]
+        keys, below = top.keys_below(frame["policy_id"])
+        return frame.filter(pl.Series(below)), pos[below], keys[below]
+
+    def _full_rows(self, raw: pl.DataFrame, rows: np.ndarray, label: str, id_kind: str, keys: np.ndarray) -> pl.DataFrame:
+        """``raw`` (the chosen rows) in the output schema (policy columns parsed, others as stored), keyed."""
+        n = normalise(raw, label, rows=rows, options=self.options, id_kind=id_kind, log=ProblemLog(), keep_extra=True)
+        assert n is not None
+        return n.frame.with_columns(pl.Series(KEY, keys, dtype=pl.UInt64), pl.Series(_ROW, rows))
+
+    def _sample_stream(self, top: TopN) -> pl.DataFrame | None:
+        """CSV: one streaming pass; whole rows are kept only for the current candidates."""
+        for ref in self._backend.plan(16 << 20):
+            for raw, rows, label in self._backend.read(ref, None, self.filter):
+                _, pos, keys = self._candidates(raw, rows, label, ref.id_kind, top)
+                if len(pos):
+                    # shrink_to_fit copies the chosen strings out of the batch's buffers, which would
+                    # otherwise stay alive as long as the sample holds a row pointing into them.
+                    top.add(self._full_rows(raw[pos].shrink_to_fit(), rows[pos], label, ref.id_kind, keys))
+        return top.result()
+
+    def _sample_parquet(self, top: TopN) -> pl.DataFrame | None:
+        """Parquet: ids (and filter columns) of every row group, then whole rows of the chosen ones."""
         units = self._backend.plan(1)  # one row group each
+        needed = self._needed_columns()
         for u, ref in enumerate(units):
-            for b in self._normalised(ref, log, columns=sorted(needed)):
-                top.offer(b.frame.select("policy_id").with_columns(
-                    pl.Series(_ROW, b.rows), pl.lit(u, dtype=pl.Int64).alias(_LOC)))
+            for raw, rows, label in self._backend.read(ref, needed, self.filter):
+                frame, pos, keys = self._candidates(raw, rows, label, ref.id_kind, top)
+                top.add(frame.select("policy_id").with_columns(
+                    pl.Series(KEY, keys, dtype=pl.UInt64), pl.Series(_ROW, rows[pos]), pl.lit(u, dtype=pl.Int64).alias(_LOC)))
         chosen = top.result()
         if chosen is None:
             return None
         pieces = []
         for u in sorted(set(chosen[_LOC].to_list())):
             want = chosen.filter(pl.col(_LOC) == u)
-            for b in self._normalised(units[u], log, keep_extra=True):
-                frame = b.frame.with_columns(pl.Series(_ROW, b.rows))
-                pieces.append(frame.join(want.select(_ROW, KEY), on=_ROW, how="inner"))
+            take = want[_ROW].to_numpy() - units[u].row_base - 1
+            for raw, rows, label in self._backend.read(units[u], None, None, take=take):
+                pieces.append(self._full_rows(raw, rows, label, units[u].id_kind, want[KEY].to_numpy()))
         return pl.concat(pieces, how="vertical_relaxed")
 
     def _sample_sql(self, top: TopN) -> pl.DataFrame | None:

@@ -120,19 +120,26 @@ class TopN:
             return None
         return int(self._held[KEY][-1])
 
+    def keys_below(self, ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, mask)``: the key of each id, and which could still enter the sample."""
+        keys = sample_keys(ids, self.seed)
+        t = self.threshold
+        return keys, (np.ones(len(keys), dtype=bool) if t is None else keys <= np.uint64(t))
+
+    def add(self, batch: pl.DataFrame) -> None:
+        """Merge rows that carry their key in ``__sample_key``."""
+        if self.n == 0 or batch.height == 0:
+            return
+        held = batch if self._held is None else pl.concat([self._held, batch], how="vertical_relaxed")
+        # shrink_to_fit: held rows must not keep the buffers of every batch they came from alive.
+        self._held = held.sort([KEY, self.id_column]).head(self.n).shrink_to_fit()
+
     def offer(self, batch: pl.DataFrame) -> None:
         """Consider every row of ``batch`` (which has ``id_column``)."""
         if self.n == 0 or batch.height == 0:
             return
-        keys = sample_keys(batch[self.id_column], self.seed)
-        batch = batch.with_columns(pl.Series(KEY, keys, dtype=pl.UInt64))
-        t = self.threshold
-        if t is not None:
-            batch = batch.filter(pl.col(KEY) <= t)
-            if batch.height == 0:
-                return
-        held = batch if self._held is None else pl.concat([self._held, batch], how="vertical_relaxed")
-        self._held = held.sort([KEY, self.id_column]).head(self.n)
+        keys, below = self.keys_below(batch[self.id_column])
+        self.add(batch.filter(pl.Series(below)).with_columns(pl.Series(KEY, keys[below], dtype=pl.UInt64)))
 
     def result(self) -> pl.DataFrame | None:
         """The rows held, sorted by ``(key, id)``, with the key column ``__sample_key``."""

@@ -109,7 +109,7 @@ def test_sample_reads_only_needed_columns_then_needed_row_groups(tmp_path, monke
     portfolio(1000).with_columns(pl.lit("x" * 50).alias("wide")).write_parquet(p, row_group_size=100)
     calls = []
     real = _parquet.read_row_groups
-    monkeypatch.setattr(_parquet, "read_row_groups", lambda fp, a, b, cols, label: calls.append((a, cols)) or real(fp, a, b, cols, label))
+    monkeypatch.setattr(_parquet, "read_row_groups", lambda fp, a, b, cols, *rest: calls.append((a, cols)) or real(fp, a, b, cols, *rest))
     s = lc.open_dataset(p).sample(3, seed=1)
     first = [c for c in calls if c[1] is not None]
     second = [c for c in calls if c[1] is None]
