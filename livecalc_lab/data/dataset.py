@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,7 +22,15 @@ from livecalc_lab.data.chunks import Chunk, ChunkRef
 from livecalc_lab.data.filter import Filter, parse_filter
 from livecalc_lab.data.problems import Problem, ProblemLog, ValidationReport
 from livecalc_lab.data.sampling import KEY, TopN
-from livecalc_lab.data.schema import DERIVED_FROM, Normalised, ReadOptions, normalise, plan_columns, report_duplicates
+from livecalc_lab.data.schema import (
+    DERIVED_FROM,
+    ColumnPlan,
+    Normalised,
+    ReadOptions,
+    normalise,
+    plan_columns,
+    report_duplicates,
+)
 from livecalc_lab.data.source import PolicySource, split_credentials
 from livecalc_lab.errors import DataError
 from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
@@ -35,6 +44,7 @@ _ROW = "__row"
 _LOC = "__unit"
 
 
+@dataclass(frozen=True, repr=False, eq=False)
 class Metadata:
     """What a dataset holds, found without loading it.
 
@@ -56,18 +66,20 @@ class Metadata:
         Content version (see :attr:`Dataset.version`); computed on first access.
     """
 
-    def __init__(self, dataset: "Dataset", rows: int, nbytes: int, columns: dict[str, pl.DataType], fmt: str, parts: int):
-        self._dataset = dataset
-        self.rows = rows
-        self.bytes = nbytes
-        self.columns = columns
-        self.format = fmt
-        self.parts = parts
-        self.source = dataset.source
+    dataset: "Dataset"
+    rows: int
+    bytes: int
+    columns: dict[str, pl.DataType]
+    format: str
+    parts: int
+
+    @property
+    def source(self) -> PolicySource:
+        return self.dataset.source
 
     @property
     def version(self) -> str | None:
-        return self._dataset.version
+        return self.dataset.version
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (dtypes as their names)."""
@@ -145,11 +157,15 @@ class Dataset:
     @property
     def columns(self) -> dict[str, pl.DataType]:
         """The columns as read (see :attr:`Metadata.columns`)."""
+        return self._columns()
+
+    def _columns(self, id_kind: str | None = None) -> dict[str, pl.DataType]:
+        """The columns as read; ``id_kind`` (from a chunk id) saves finding how ids are held."""
         raw = self._backend.raw_columns()
         plan = plan_columns(list(raw), self.options)
         out: dict[str, pl.DataType] = {}
         if "policy_id" in plan.sources:
-            out["policy_id"] = pl.Int64 if self._backend.id_kind() == "int" else pl.String
+            out["policy_id"] = pl.Int64 if (id_kind or self._backend.id_kind()) == "int" else pl.String
         for name, dtype in POLICY_COLUMNS.items():
             if name in plan.sources:
                 out[name] = dtype
@@ -177,12 +193,11 @@ class Dataset:
     def schema(self) -> "SchemaReport":
         """Which policy columns the projection needs, where each comes from, and what is missing."""
         raw = self._backend.raw_columns()
-        plan = plan_columns(list(raw), self.options)
-        return SchemaReport(self.label, dict(raw), plan.sources, plan.missing, plan.extra, plan.missing_text(list(raw)))
+        return SchemaReport(self.label, dict(raw), plan_columns(list(raw), self.options))
 
-    def _check_filter(self) -> None:
+    def _check_filter(self, id_kind: str | None = None) -> None:
         if self.filter is not None and not self._filter_checked:
-            self.filter.check(self.columns)
+            self.filter.check(self._columns(id_kind))
             if self.is_sql:
                 plan = plan_columns(list(self._backend.raw_columns()), self.options)
                 derived = [c for c in self.filter.columns if plan.sources.get(c) == "derived"]
@@ -243,8 +258,8 @@ class Dataset:
         DataError
             A bad value, or a policy id repeated within the chunk.
         """
-        self._check_filter()
         ref = ChunkRef.decode(chunk_id.id if isinstance(chunk_id, Chunk) else chunk_id)
+        self._check_filter(ref.id_kind)  # a worker never rescans the data to learn how ids are held
         log = ProblemLog()
         batches = list(self._normalised(ref, log, keep_extra=extra_columns))
         return self._policies(batches, log)
@@ -433,28 +448,37 @@ class Dataset:
         return res.frame.with_columns(keys)
 
 
+@dataclass(frozen=True)
 class SchemaReport:
     """What :meth:`Dataset.schema` found: the source columns and how each policy column is obtained.
 
     Attributes
     ----------
+    label : str
+        The dataset, as named in messages.
     columns : dict[str, polars.DataType]
         Source columns as stored.
-    sources : dict[str, str]
-        Policy column → source column, ``"derived"`` (from dates) or ``"default"``.
-    missing : list of str
-        Required policy columns that are neither present nor derivable.
-    extra : list of str
-        Other source columns (kept in samples; ignored by the projection).
+    plan : ColumnPlan
+        Policy column → source column, ``"derived"`` (from dates) or ``"default"``
+        (``plan.sources``); required columns neither present nor derivable
+        (``plan.missing``); other source columns (``plan.extra``).
     """
 
-    def __init__(self, label: str, columns: dict[str, pl.DataType], sources: dict[str, str], missing: list[str], extra: list[str], missing_text: str):
-        self.label = label
-        self.columns = columns
-        self.sources = sources
-        self.missing = missing
-        self.extra = extra
-        self._missing_text = missing_text
+    label: str
+    columns: dict[str, pl.DataType]
+    plan: ColumnPlan
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return self.plan.sources
+
+    @property
+    def missing(self) -> list[str]:
+        return self.plan.missing
+
+    @property
+    def extra(self) -> list[str]:
+        return self.plan.extra
 
     @property
     def ok(self) -> bool:
@@ -473,7 +497,7 @@ class SchemaReport:
             else:
                 lines.append(f"  {name:<14} from column {how!r} ({self.columns[how]})")
         if self.missing:
-            lines.append(f"  problem: {self._missing_text}")
+            lines.append(f"  problem: {self.plan.missing_text(list(self.columns))}")
         if self.extra:
             lines.append(f"  other columns: {', '.join(self.extra)}")
         return "\n".join(lines)

@@ -204,3 +204,19 @@ def test_rows_of_policies_follow_the_source(tmp_path):
     pols = lc.open_dataset(p, filter="region = 'UK'").read()
     expect = np.flatnonzero(pl.read_csv(p)["region"].to_numpy() == "UK") + 1
     assert np.array_equal(pols.rows, expect)
+
+
+def test_a_worker_reads_a_csv_chunk_without_scanning_the_file(tmp_path, monkeypatch):
+    from livecalc_lab.data import _csv
+
+    p = tmp_path / "w.csv"
+    portfolio(400).write_csv(p)
+    ds = lc.open_dataset(p, filter="region = 'UK'")
+    chunks = list(ds.iter_chunks(2000))
+    from livecalc_lab.data import _cache
+
+    _cache._MEMO.clear()
+    monkeypatch.setenv("LIVECALC_CACHE_DIR", str(tmp_path / "elsewhere"))  # another machine: no cache
+    monkeypatch.setattr(_csv, "scan", lambda *a, **k: pytest.fail("the worker scanned the whole file"))
+    got = [lc.data.read_chunk(ds.source.to_json(), c.id).frame for c in chunks]
+    assert sum(g.height for g in got) == pl.read_csv(p).filter(pl.col("region") == "UK").height
