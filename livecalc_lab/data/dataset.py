@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,11 +19,11 @@ import polars as pl
 from livecalc_lab.data._cache import memo_get, memo_put
 from livecalc_lab.data.chunks import Chunk, ChunkRef
 from livecalc_lab.data.filter import Filter, parse_filter
+from livecalc_lab.data.metadata import Metadata, SchemaReport
 from livecalc_lab.data.problems import Problem, ProblemLog, ValidationReport
 from livecalc_lab.data.sampling import KEY, TopN
 from livecalc_lab.data.schema import (
     DERIVED_FROM,
-    ColumnPlan,
     Normalised,
     ReadOptions,
     normalise,
@@ -35,66 +34,13 @@ from livecalc_lab.data.source import PolicySource, split_credentials
 from livecalc_lab.errors import DataError
 from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
 
-__all__ = ["Dataset", "Metadata", "open_dataset", "read_chunk", "DEFAULT_CHUNK_BYTES"]
+__all__ = ["Dataset", "Metadata", "SchemaReport", "open_dataset", "read_chunk", "DEFAULT_CHUNK_BYTES"]
 
 DEFAULT_CHUNK_BYTES = 32 << 20
 _READ_ALL_BYTES = 256 << 20
 _SQL_TTL = 30.0
 _ROW = "__row"
 _LOC = "__unit"
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class Metadata:
-    """What a dataset holds, found without loading it.
-
-    Attributes
-    ----------
-    rows : int
-        Rows stored (before any filter).
-    bytes : int
-        Stored size: file bytes, blob bytes, or the table's storage (SQLite: the database file).
-    columns : dict[str, polars.DataType]
-        Each column as read: the policy columns in the canonical schema (``policy_id``
-        Int64 when every id is an integer, else String), other columns as stored
-        (text for CSV).
-    format : {"csv", "parquet", "sql"}
-    parts : int
-        Files or blobs in the dataset (1 for a table).
-    source : PolicySource
-    version : str or None
-        Content version (see :attr:`Dataset.version`); computed on first access.
-    """
-
-    dataset: "Dataset"
-    rows: int
-    bytes: int
-    columns: dict[str, pl.DataType]
-    format: str
-    parts: int
-
-    @property
-    def source(self) -> PolicySource:
-        return self.dataset.source
-
-    @property
-    def version(self) -> str | None:
-        return self.dataset.version
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values (dtypes as their names)."""
-        return {
-            "source": self.source.to_dict(),
-            "rows": self.rows,
-            "bytes": self.bytes,
-            "columns": {k: str(v) for k, v in self.columns.items()},
-            "format": self.format,
-            "parts": self.parts,
-            "version": self.version,
-        }
-
-    def __repr__(self) -> str:
-        return f"Metadata(rows={self.rows:,}, bytes={self.bytes:,}, format={self.format!r}, columns={len(self.columns)})"
 
 
 class Dataset:
@@ -446,64 +392,6 @@ class Dataset:
         res = normalise(raw.drop(_ROW, KEY), self.label, rows=rows, options=self.options, id_kind=kind, log=log, keep_extra=True)
         assert res is not None
         return res.frame.with_columns(keys)
-
-
-@dataclass(frozen=True)
-class SchemaReport:
-    """What :meth:`Dataset.schema` found: the source columns and how each policy column is obtained.
-
-    Attributes
-    ----------
-    label : str
-        The dataset, as named in messages.
-    columns : dict[str, polars.DataType]
-        Source columns as stored.
-    plan : ColumnPlan
-        Policy column → source column, ``"derived"`` (from dates) or ``"default"``
-        (``plan.sources``); required columns neither present nor derivable
-        (``plan.missing``); other source columns (``plan.extra``).
-    """
-
-    label: str
-    columns: dict[str, pl.DataType]
-    plan: ColumnPlan
-
-    @property
-    def sources(self) -> dict[str, str]:
-        return self.plan.sources
-
-    @property
-    def missing(self) -> list[str]:
-        return self.plan.missing
-
-    @property
-    def extra(self) -> list[str]:
-        return self.plan.extra
-
-    @property
-    def ok(self) -> bool:
-        """True when every required policy column is present or derivable."""
-        return not self.missing
-
-    def __str__(self) -> str:
-        lines = [f"{self.label}:"]
-        for name in ["policy_id", *POLICY_COLUMNS]:
-            how = self.sources.get(name)
-            if how is None:
-                lines.append(f"  {name:<14} MISSING")
-            elif how in ("derived", "default"):
-                what = f"derived from {' and '.join(DERIVED_FROM[name])}" if how == "derived" else "0 (new business)"
-                lines.append(f"  {name:<14} {what}")
-            else:
-                lines.append(f"  {name:<14} from column {how!r} ({self.columns[how]})")
-        if self.missing:
-            lines.append(f"  problem: {self.plan.missing_text(list(self.columns))}")
-        if self.extra:
-            lines.append(f"  other columns: {', '.join(self.extra)}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"SchemaReport(ok={self.ok}, missing={self.missing})"
 
 
 def open_dataset(uri_or_source: Any, *, credential: Any = None, version: str | None = None, filter: str | None = None, **options: Any) -> Dataset:
