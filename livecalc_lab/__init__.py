@@ -7,11 +7,15 @@ The public API::
     result = lc.run("policies.csv", "my_assumptions/", product="basic_term_se")
     result.totals["pv_net_cf"], result.per_policy       # totals and a polars DataFrame
 
+    ds = lc.open_dataset("azure://book/policies.parquet")   # or a path, abfss://, postgresql://, sqlite:///
+    ds.metadata, ds.sample(10_000, seed=42), list(ds.iter_chunks())
+
 Errors all derive from :class:`LivecalcError`.
 """
 
 from livecalc_lab._version import __version__
 from livecalc_lab.assumptions import AssumptionSet, demo_assumptions, load_assumptions
+from livecalc_lab.data import Dataset, PolicySource, open_dataset, synthetic_portfolio, upload
 from livecalc_lab.errors import AssumptionError, DataError, EngineError, LivecalcError
 from livecalc_lab.model.policies import demo_policies, read_policies
 from livecalc_lab.model.scenarios import ScenarioSet, ScenarioSpec, hull_white, read_scenarios
@@ -24,18 +28,23 @@ __all__ = [
     "AssumptionError",
     "AssumptionSet",
     "DataError",
+    "Dataset",
     "EngineError",
     "LivecalcError",
     "ScenarioSet",
     "ScenarioSpec",
     "Shock",
+    "PolicySource",
     "ValuationResult",
     "demo_assumptions",
     "demo_policies",
     "load_assumptions",
     "hull_white",
+    "open_dataset",
     "read_policies",
     "read_scenarios",
     "run",
     "sensitivities",
+    "synthetic_portfolio",
+    "upload",
 ]

@@ -1,9 +1,15 @@
 """The ``livecalc`` command.
 
 ``livecalc run [POLICIES] [--assumptions DIR] [--product P] [--per-policy OUT.parquet] [--json]``
-values a portfolio (the bundled lifelib BasicTerm portfolio by default). Errors in
-the input are printed as one line naming the file, row, column and value, without
-a traceback, and the exit status is 1.
+values a portfolio (the bundled lifelib BasicTerm portfolio by default); POLICIES
+is a path or any URI :func:`livecalc_lab.open_dataset` understands.
+
+``livecalc datasets info URI``, ``livecalc datasets sample URI -n 10000 --seed 42 -o sample.parquet``,
+``livecalc datasets validate URI``, ``livecalc upload FILE azure://container/name`` and
+``livecalc synth N OUT`` work with policy datasets.
+
+Errors in the input are printed as one line naming the file, row, column and
+value, without a traceback, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -28,7 +34,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+datasets_app = typer.Typer(help="Inspect policy datasets without loading them.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
 err_console = Console(stderr=True)
+
+OptionList = Annotated[
+    Optional[list[str]],
+    typer.Option("--option", "-O", help="Read option KEY=VALUE (delimiter, decimal, thousands, encoding, "
+                 "date_format, valuation_date, age_basis); repeatable."),
+]
+FilterOpt = Annotated[Optional[str], typer.Option("--filter", help="Row filter, e.g. \"region = 'UK' AND age_at_entry >= 40\".")]
+TableOpt = Annotated[Optional[str], typer.Option("--table", help="Table of a database source.")]
+
+
+def _dataset(uri: str, filter_: Optional[str], table: Optional[str], options: Optional[list[str]]):  # noqa: ANN202
+    from livecalc_lab.data import open_dataset
+
+    opts: dict[str, str] = {}
+    for item in options or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--option takes KEY=VALUE, not {item!r}")
+        opts[key.strip()] = value
+    if table is not None:
+        opts["table"] = table
+    return open_dataset(uri, filter=filter_, **opts)
 
 
 def _print_version(value: bool) -> None:
@@ -69,8 +99,9 @@ def _write_parquet(frame, path: Path) -> None:
 @app.command()
 def run(
     policies: Annotated[
-        Optional[Path],
-        typer.Argument(help="Model points, CSV or Parquet. Default: the bundled lifelib portfolio for --product."),
+        Optional[str],
+        typer.Argument(help="Model points: a CSV/Parquet path or a URI (azure://, abfss://, postgresql://, "
+                       "sqlite:///). Default: the bundled lifelib portfolio for --product."),
     ] = None,
     assumptions: Annotated[
         Optional[Path], typer.Option("--assumptions", "-a", help="Assumption-set folder. Default: bundled lifelib set.")
@@ -99,12 +130,18 @@ def run(
     shock: Annotated[
         Optional[list[str]], typer.Option("--shock", help="Sensitivity, e.g. mortality=1.1 (repeatable).")
     ] = None,
+    filter_: FilterOpt = None,
+    table: TableOpt = None,
+    option: OptionList = None,
 ) -> None:
     """Value a portfolio and print the present values of its cashflows."""
     from livecalc_lab.model.scenarios import hull_white, read_scenarios
     from livecalc_lab.valuation import run as run_valuation
 
     try:
+        source = policies
+        if policies is not None and (filter_ or table or option):
+            source = _dataset(policies, filter_, table, option)
         spec = None
         if scenario_file is not None:
             spec = read_scenarios(scenario_file)
@@ -116,13 +153,13 @@ def run(
         if shock:
             from livecalc_lab.sensitivities import sensitivities
 
-            table = sensitivities(policies, assumptions, product, shocks=list(shock), scenarios=spec, threads=threads)
+            frame = sensitivities(source, assumptions, product, shocks=list(shock), scenarios=spec, threads=threads)
             if as_json:
-                typer.echo(json.dumps(table.to_dicts()))
+                typer.echo(json.dumps(frame.to_dicts()))
             else:
-                Console().print(_frame_table(table, "Sensitivities"))
+                Console().print(_frame_table(frame, "Sensitivities"))
             return
-        result = run_valuation(policies, assumptions, product, scenarios=spec, threads=threads)
+        result = run_valuation(source, assumptions, product, scenarios=spec, threads=threads)
     except LivecalcError as exc:
         _fail(exc)
         return
@@ -168,6 +205,130 @@ def _frame_table(frame, title: str) -> Table:
     for row in frame.iter_rows():
         table.add_row(*(("" if v is None else f"{v:,.2f}") if isinstance(v, float) else escape(str(v)) for v in row))
     return table
+
+
+@datasets_app.command("info")
+def datasets_info(
+    uri: Annotated[str, typer.Argument(help="Path or URI of the dataset.")],
+    filter_: FilterOpt = None,
+    table: TableOpt = None,
+    option: OptionList = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Print a dataset's metadata (rows, bytes, columns, version) without loading it."""
+    import time
+
+    try:
+        t0 = time.perf_counter()
+        ds = _dataset(uri, filter_, table, option)
+        meta = ds.metadata
+        info = meta.to_dict()
+        elapsed = time.perf_counter() - t0
+    except LivecalcError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(info))
+        return
+    console = Console()
+    table_ = Table(title=f"dataset — {uri}", title_justify="left")
+    table_.add_column("column")
+    table_.add_column("type")
+    for name, dtype in info["columns"].items():
+        table_.add_row(name, dtype)
+    console.print(table_)
+    console.print(f"type {ds.source.type}, format {meta.format}, {meta.parts} part(s)")
+    console.print(f"rows {meta.rows:,}, bytes {meta.bytes:,}, version {info['version']}")
+    if ds.filter is not None:
+        console.print(f"filter {ds.filter.text} (rows are before the filter)")
+    console.print(f"read in {elapsed * 1e3:.1f} ms")
+
+
+@datasets_app.command("sample")
+def datasets_sample(
+    uri: Annotated[str, typer.Argument(help="Path or URI of the dataset.")],
+    n: Annotated[int, typer.Option("-n", "--n", min=0, help="Policies to draw.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Sample seed.")] = 42,
+    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Write the sample to this .parquet or .csv file.")] = None,
+    filter_: FilterOpt = None,
+    table: TableOpt = None,
+    option: OptionList = None,
+) -> None:
+    """Draw a reproducible sample (the same rows for the same ids, seed and n, wherever stored)."""
+    try:
+        sample = _dataset(uri, filter_, table, option).sample(n, seed)
+    except LivecalcError as exc:
+        _fail(exc)
+        return
+    if out is None:
+        Console().print(sample)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix.lower() == ".csv":
+        sample.write_csv(tmp)
+    else:
+        sample.write_parquet(tmp)
+    tmp.replace(out)
+    err_console.print(f"{sample.height:,} policies written to {out}")
+
+
+@datasets_app.command("validate")
+def datasets_validate(
+    uri: Annotated[str, typer.Argument(help="Path or URI of the dataset.")],
+    assumptions: Annotated[Optional[Path], typer.Option("--assumptions", "-a", help="Assumption-set folder.")] = None,
+    product: Annotated[Optional[str], typer.Option("--product", "-p", help="Product to check against.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Report at most this many problems.")] = 100,
+    filter_: FilterOpt = None,
+    table: TableOpt = None,
+    option: OptionList = None,
+) -> None:
+    """Report every problem that would stop a projection (exit status 1 if any)."""
+    try:
+        report = _dataset(uri, filter_, table, option).validate(assumptions, product, limit=limit)
+    except LivecalcError as exc:
+        _fail(exc)
+        return
+    typer.echo(str(report))
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def upload(
+    file: Annotated[Path, typer.Argument(help="Local file to upload.")],
+    uri: Annotated[str, typer.Argument(help="Destination blob: azure://container/name or https://<account>.blob...")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a different existing blob.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Upload a file to Blob Storage in 4 MiB blocks; run it again to resume an interrupted upload."""
+    from livecalc_lab.data.upload import upload as do_upload
+
+    try:
+        res = do_upload(file, uri, progress=not quiet, overwrite=overwrite)
+    except LivecalcError as exc:
+        _fail(exc)
+        return
+    note = f" (resumed: {res.blocks - res.sent} of {res.blocks} blocks were already there)" if res.resumed else ""
+    typer.echo(f"{res.uri}: {res.bytes:,} bytes in {res.blocks} blocks, sha256 {res.sha256}{note}")
+
+
+@app.command()
+def synth(
+    n: Annotated[int, typer.Argument(min=0, help="Number of policies.")],
+    out: Annotated[Path, typer.Argument(help="Output .csv or .parquet file.")],
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Generator seed.")] = 0,
+    in_force: Annotated[bool, typer.Option("--in-force", help="In-force policies with duration_mth (basic_term_se).")] = False,
+) -> None:
+    """Write a synthetic lifelib-like portfolio of N policies, streaming."""
+    from livecalc_lab.data.synthetic import synthetic_portfolio
+
+    try:
+        path = synthetic_portfolio(n, seed, out, in_force=in_force)
+    except LivecalcError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{n:,} policies written to {path}")
 
 
 def main() -> None:

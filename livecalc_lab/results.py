@@ -38,6 +38,8 @@ class ValuationResult:
         Content hashes of the assumption set and the engine module.
     source : str
         Where the policies came from.
+    data_version : str or None
+        Content version of the policy data (see :attr:`livecalc_lab.data.Dataset.version`).
     elapsed_seconds, engine_seconds : float
         Wall time of the whole run and of the engine calls.
     cashflows : polars.DataFrame or None
@@ -81,6 +83,7 @@ class ValuationResult:
     guarantee_cost: float | None = None
     scenario_spec: dict[str, Any] | None = None
     scenarios_version: str | None = None
+    data_version: str | None = None
 
     @property
     def pv_net_cf(self) -> float:
@@ -113,6 +116,7 @@ class ValuationResult:
             "assumptions_version": self.assumptions_version,
             "engine_version": self.engine_version,
             "source": self.source,
+            "data_version": self.data_version,
             "elapsed_seconds": self.elapsed_seconds,
             "engine_seconds": self.engine_seconds,
         }

@@ -147,6 +147,7 @@ def value_savings(session: Any, basis: SavingsBasis, scenarios: Any, cashflows: 
         source=pols.source,
         elapsed_seconds=0.0,
         engine_seconds=ce.engine_seconds,
+        data_version=pols.version,
     )
     if sset is not None:
         D = sset.disc_factor

@@ -167,6 +167,7 @@ class Session:
             source=pols.source,
             elapsed_seconds=0.0,
             engine_seconds=val.engine_seconds,
+            data_version=pols.version,
         )
         n_months = 0 if val.cashflows is None else val.cashflows.shape[1]
         v = engine.discount_factors(basis, n_months) if n_months else np.zeros(0)
@@ -202,10 +203,12 @@ def run(
 
     Parameters
     ----------
-    policies : str, pathlib.Path, polars.DataFrame, pandas.DataFrame or None
-        Model points (CSV or Parquet file, or a frame) with the lifelib columns
-        (see :mod:`livecalc_lab.model.policies`); None values the bundled lifelib
-        portfolio for ``product``.
+    policies : str, pathlib.Path, PolicySource, Dataset, polars.DataFrame, pandas.DataFrame or None
+        Model points with the lifelib columns (see :mod:`livecalc_lab.model.policies`):
+        a CSV/Parquet file or folder, any URI :func:`livecalc_lab.open_dataset`
+        understands (``azure://``, ``abfss://``, ``postgresql://``, ``sqlite:///``),
+        a PolicySource or Dataset (with its filter and read options), or a frame;
+        None values the bundled lifelib portfolio for ``product``.
     assumptions : str, pathlib.Path, AssumptionSet or None
         An assumption-set folder or object; None uses the bundled lifelib set.
     product : str

@@ -1,20 +1,27 @@
-"""The bad-input corpus in tests/data/bad/: its expectation table, read once for every test that uses it."""
+"""The bad-input corpus in tests/data/bad/: its expectations (expected.toml), read once for every test that uses it.
+
+Each entry names a file, the read options it needs (if any), where it fails (``read``:
+``lc.read_policies``; ``run``: only when ``lc.run`` checks it against the product) and the
+exact message, with ``{path}`` standing for the file's path as given.
+"""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
+CORPUS = tomllib.loads((BAD / "expected.toml").read_text(encoding="utf-8"))
 
 
 def expected_cases() -> list[dict[str, str]]:
-    """Rows of the table in tests/data/bad/EXPECTED.md, cells without backticks."""
+    """Corpus entries that need no read options (those are tested in tests/data/test_schema.py)."""
     rows = []
-    for line in (BAD / "EXPECTED.md").read_text(encoding="utf-8").splitlines():
-        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
-        if len(cells) != 6 or cells[0] in ("file", "") or set(cells[0]) <= set("-"):
+    for name, spec in sorted(CORPUS.items()):
+        if spec.get("options"):
             continue
-        rows.append(dict(zip(("file", "stage", "error", "row", "column", "value"), cells)))
+        rows.append({"file": spec.get("file", f"{name}.csv"), "stage": "check" if spec.get("stage") == "run" else "read",
+                     "error": spec.get("error", "DataError"), "message": spec["message"]})
     return rows
 
 
@@ -22,12 +29,5 @@ CASES = expected_cases()
 
 
 def expected_fragments(case: dict[str, str]) -> list[str]:
-    """What the message must contain: file, row, column and value (house style when all known)."""
-    if case["row"] and case["column"]:
-        return [f"{case['file']} row {case['row']} column '{case['column']}': {case['value']}"]
-    frags = [case["file"], case["value"]]
-    if case["row"]:
-        frags.append(f"{case['file']} row {case['row']}")
-    if case["column"]:
-        frags.append(f"column '{case['column']}'")
-    return frags
+    """What the message must contain: the exact expected message for the file's path."""
+    return [case["message"].format(path=str(BAD / case["file"]))]

@@ -22,7 +22,7 @@ Rows are numbered from 1 (the first policy after the header) in every message.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from livecalc_lab._parse import ragged_row, strict_cast
 from livecalc_lab.assumptions import ProductBasis
 from livecalc_lab.errors import DataError
 
@@ -39,6 +38,7 @@ __all__ = [
     "Policies",
     "read_policies",
     "check_policies",
+    "policy_problems",
     "attach_premium_rates",
     "demo_policies",
     "demo_policies_path",
@@ -68,12 +68,23 @@ class Policies:
     source : str
         File path, or ``"<DataFrame>"``, used in error messages.
     has_duration : bool
-        Whether the source had a ``duration_mth`` column.
+        Whether the source had a ``duration_mth`` column (or dates to derive it).
+    rows : numpy.ndarray or None
+        1-based source row of each frame row (None: row ``i`` of the frame is
+        source row ``i + 1``). Differs from that when a filter dropped rows.
+    version : str or None
+        Content version of the data read (see :attr:`Dataset.version`).
     """
 
     frame: pl.DataFrame
     source: str
     has_duration: bool
+    rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    version: str | None = None
+
+    def row(self, i: int) -> int:
+        """The 1-based source row of frame row ``i``."""
+        return int(self.rows[i]) if self.rows is not None else i + 1
 
     def __len__(self) -> int:
         return self.frame.height
@@ -99,17 +110,25 @@ def demo_policies(product: str = "basic_term_s") -> pl.DataFrame:
     return read_policies(demo_policies_path(product)).frame
 
 
-def read_policies(policies: Any) -> Policies:
-    """Read model points from a CSV or Parquet path or a polars/pandas DataFrame, strictly.
+def read_policies(policies: Any, **options: Any) -> Policies:
+    """Read model points strictly from a file, URI, PolicySource, Dataset or DataFrame.
 
-    CSV cells are read as text and converted column by column, so nothing is
-    coerced: ``'1,000'``, ``'12a'``, an empty cell or ``'10.5'`` in an integer
-    column is an error. No row is ever dropped.
+    Files and URIs go through :func:`livecalc_lab.open_dataset` and
+    :meth:`Dataset.read`, frames through the same strict conversion
+    (:func:`livecalc_lab.data.schema.normalise`), so nothing is coerced:
+    ``'1,000'``, ``'12a'``, an empty cell or ``'10.5'`` in an integer column is
+    an error, and no row is ever dropped.
 
     Parameters
     ----------
-    policies : str, pathlib.Path, polars.DataFrame or pandas.DataFrame
-        A ``.csv`` or ``.parquet`` file, or a frame with the lifelib columns.
+    policies : str, pathlib.Path, PolicySource, Dataset, polars.DataFrame or pandas.DataFrame
+        A ``.csv``/``.parquet`` file or folder, a URI (``azure://…``,
+        ``abfss://…``, ``postgresql://…``, ``sqlite:///…``), a source or dataset,
+        or a frame with the lifelib columns.
+    **options
+        Read options for a path or URI (``table``, ``delimiter``, ``decimal``,
+        ``thousands``, ``encoding``, ``date_format``, ``valuation_date``,
+        ``age_basis``, ``filter``, ``version``, ``credential``).
 
     Returns
     -------
@@ -118,96 +137,29 @@ def read_policies(policies: Any) -> Policies:
     Raises
     ------
     DataError
-        Unreadable file, missing required column, malformed or empty value,
+        Unreadable source, missing required column, malformed or empty value,
         negative ``policy_count``/``sum_assured``, non-positive ``policy_term``,
         negative ``age_at_entry``, or a duplicate ``policy_id``; the message names
         the file, row, column and value.
     """
+    from livecalc_lab.data import open_dataset
+    from livecalc_lab.data.problems import ProblemLog
+    from livecalc_lab.data.schema import ReadOptions, normalise, report_duplicates
+
+    if isinstance(policies, Policies):
+        return policies
+    raw = None
     if isinstance(policies, pl.DataFrame):
-        raw, source = policies, "<DataFrame>"
+        raw = policies
     elif type(policies).__module__.startswith("pandas"):
-        raw, source = pl.from_pandas(policies), "<DataFrame>"
-    else:
-        path = Path(policies)
-        source = str(path)
-        if not path.is_file():
-            raise DataError(f"{source}: no such file")
-        suffix = path.suffix.lower()
-        try:
-            if suffix == ".csv":
-                raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
-            elif suffix in (".parquet", ".pq"):
-                raw = pl.read_parquet(path)
-            else:
-                raise DataError(f"{source}: unknown file type {suffix!r}; expected .csv or .parquet")
-        except DataError:
-            raise
-        except Exception as exc:  # polars raises several error types for unreadable files
-            ragged = ragged_row(path) if suffix == ".csv" else None
-            raise DataError(f"{source} {ragged}" if ragged else f"{source}: cannot be read: {exc}") from None
-    return _normalise(raw, source)
-
-
-def _normalise(raw: pl.DataFrame, source: str) -> Policies:
-    cols = {c.strip(): c for c in raw.columns}
-    if "policy_id" not in cols:
-        for alias in ID_ALIASES:
-            if alias in cols:
-                cols["policy_id"] = cols.pop(alias)
-                break
-    missing = [c for c in REQUIRED if c not in cols]
-    if missing:
-        raise DataError(
-            f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(m) for m in missing)} (columns: {', '.join(raw.columns)})"
-        )
-    out: dict[str, pl.Series] = {}
-    ids = raw[cols["policy_id"]].rename("policy_id")
-    out["policy_id"] = _policy_ids(ids, source)
-    has_duration = "duration_mth" in cols
-    for name, dtype in POLICY_COLUMNS.items():
-        if name == "duration_mth" and not has_duration:
-            out[name] = pl.Series(name, np.zeros(raw.height, dtype=np.int32))
-            continue
-        s = raw[cols[name]].rename(name)
-        out[name] = strict_cast(s, pl.Int64 if dtype.is_integer() else dtype, where=source, error=DataError)
-    frame = pl.DataFrame(out)
-    _check_range(frame, "policy_count", source, lo=0.0)
-    _check_range(frame, "sum_assured", source, lo=0.0)
-    _check_range(frame, "policy_term", source, lo=1, hi=150)
-    _check_range(frame, "age_at_entry", source, lo=0, hi=200)
-    _check_range(frame, "duration_mth", source, lo=-1800, hi=1812)
-    frame = frame.with_columns(pl.col(n).cast(t) for n, t in POLICY_COLUMNS.items())
-    ids = frame["policy_id"]
-    repeats = (~ids.is_first_distinct()).arg_true()
-    if len(repeats):
-        r2 = int(repeats[0])  # the first row whose id was already used
-        first = int(ids.eq(ids[r2]).arg_true()[0])
-        raise DataError(
-            f"{source} row {r2 + 1:,} column 'policy_id': {frame['policy_id'][r2]!r} duplicates row {first + 1:,}"
-        )
-    return Policies(frame=frame, source=source, has_duration=has_duration)
-
-
-def _policy_ids(ids: pl.Series, source: str) -> pl.Series:
-    if ids.dtype.is_integer():
-        return strict_cast(ids, pl.Int64, where=source, error=DataError)
-    text = ids.cast(pl.String).str.strip_chars()
-    empty = (text.is_null() | (text == "")).arg_true()
-    if len(empty):
-        raise DataError(f"{source} row {int(empty[0]) + 1:,} column 'policy_id': value is empty")
-    as_int = text.cast(pl.Int64, strict=False)
-    return as_int if as_int.null_count() == 0 else text
-
-
-def _check_range(frame: pl.DataFrame, col: str, source: str, lo: float, hi: float | None = None) -> None:
-    s = frame[col]
-    bad = s < lo if hi is None else (s < lo) | (s > hi)
-    idx = bad.arg_true()
-    if len(idx):
-        r = int(idx[0])
-        what = "negative" if hi is None and lo == 0 else f"outside [{lo}, {hi}]"
-        raise DataError(f"{source} row {r + 1:,} column '{col}': {s[r]!r} is {what}")
+        raw = pl.from_pandas(policies)
+    if raw is None:
+        return open_dataset(policies, **options).read()
+    source = "<DataFrame>"
+    result = normalise(raw, source, options=ReadOptions.from_mapping(options))
+    assert result is not None  # normalise raises rather than return None without a collecting log
+    report_duplicates(result.frame["policy_id"], result.rows, source, ProblemLog())
+    return Policies(frame=result.frame, source=source, has_duration=result.has_duration)
 
 
 def check_policies(policies: Policies, basis: ProductBasis) -> None:
@@ -224,55 +176,61 @@ def check_policies(policies: Policies, basis: ProductBasis) -> None:
         A policy whose attained ages leave the mortality table, whose active months
         run past the discount curve, or a new-business product given a non-zero
         ``duration_mth``; the message names the file, row, column and value.
+
+    See Also
+    --------
+    policy_problems : the same checks, reporting every problem.
     """
+    from livecalc_lab.data.problems import ProblemLog
+
+    policy_problems(policies, basis, ProblemLog())
+
+
+def policy_problems(policies: Policies, basis: ProductBasis, log: Any) -> None:
+    """Report each policy that ``basis`` cannot value to ``log`` (a :class:`~livecalc_lab.data.problems.ProblemLog`)."""
     f = _with_effective_term(policies.frame, basis)
     src = policies.source
+    row = policies.row
     entry = f["age_at_entry"].to_numpy().astype(np.int64)
     term = f["policy_term"].to_numpy().astype(np.int64)
-    if basis.whole_life:
-        past = np.flatnonzero(term < 1)
-        if len(past):
-            r = int(past[0])
-            raise DataError(
-                f"{src} row {r + 1:,} column 'age_at_entry': {int(entry[r])} is not below the mortality table's "
-                f"last age {basis.mort_max_age}, so whole life product {basis.product!r} has no term to run"
-            )
     dur0 = f["duration_mth"].to_numpy().astype(np.int64)
+    if basis.whole_life:
+        log.add_each(
+            src, np.flatnonzero(term < 1), row, "age_at_entry", lambda r: int(entry[r]),
+            lambda r: f"{int(entry[r])} is not below the mortality table's last age {basis.mort_max_age}, "
+            f"so whole life product {basis.product!r} has no term to run",
+        )
+        active_term = term >= 1
+        entry, term, dur0 = entry[active_term], term[active_term], dur0[active_term]
+        rows_kept = np.flatnonzero(active_term)
+        row = (lambda r, _row=row, _k=rows_kept: _row(int(_k[r])))
     if not basis.in_force:
-        nz = np.flatnonzero(dur0 != 0)
-        if len(nz):
-            r = int(nz[0])
-            raise DataError(
-                f"{src} row {r + 1:,} column 'duration_mth': {int(dur0[r])} is not 0, but product "
-                f"{basis.product!r} values new business issued at t = 0 (use an in-force product such as basic_term_se)"
-            )
+        log.add_each(
+            src, np.flatnonzero(dur0 != 0), row, "duration_mth", lambda r: int(dur0[r]),
+            lambda r: f"{int(dur0[r])} is not 0, but product {basis.product!r} values new business issued at t = 0 "
+            "(use an in-force product such as basic_term_se)",
+        )
     T = 12 * term
     last = T - dur0
     if basis.premium_basis == "equivalence":
         last = np.maximum(last, T)
     active = last >= 0
     first_age = entry + np.where((basis.premium_basis == "equivalence") | (dur0 <= 0), 0, dur0 // 12)
-    lo = np.flatnonzero(active & (first_age < basis.mort_min_age))
-    if len(lo):
-        r = int(lo[0])
-        raise DataError(
-            f"{src} row {r + 1:,} column 'age_at_entry': {int(entry[r])} gives attained age {int(first_age[r])}, "
-            f"below the mortality table's first age {basis.mort_min_age}"
-        )
-    hi = np.flatnonzero(active & (entry + term > basis.mort_max_age))
-    if len(hi):
-        r = int(hi[0])
-        raise DataError(
-            f"{src} row {r + 1:,} column 'policy_term': {int(term[r])} runs past the mortality table's last age "
-            f"{basis.mort_max_age} (age_at_entry {int(entry[r])} + term {int(term[r])} = {int(entry[r] + term[r])})"
-        )
-    curve = np.flatnonzero(active & (last >= basis.max_months))
-    if len(curve):
-        r = int(curve[0])
-        raise DataError(
-            f"{src} row {r + 1:,} column 'policy_term': {int(term[r])} needs projection month {int(last[r])}, "
-            f"past the discount curve's last year {len(basis.disc_zero_ann) - 1}"
-        )
+    log.add_each(
+        src, np.flatnonzero(active & (first_age < basis.mort_min_age)), row, "age_at_entry", lambda r: int(entry[r]),
+        lambda r: f"{int(entry[r])} gives attained age {int(first_age[r])}, "
+        f"below the mortality table's first age {basis.mort_min_age}",
+    )
+    log.add_each(
+        src, np.flatnonzero(active & (entry + term > basis.mort_max_age)), row, "policy_term", lambda r: int(term[r]),
+        lambda r: f"{int(term[r])} runs past the mortality table's last age {basis.mort_max_age} "
+        f"(age_at_entry {int(entry[r])} + term {int(term[r])} = {int(entry[r] + term[r])})",
+    )
+    log.add_each(
+        src, np.flatnonzero(active & (last >= basis.max_months)), row, "policy_term", lambda r: int(term[r]),
+        lambda r: f"{int(term[r])} needs projection month {int(last[r])}, "
+        f"past the discount curve's last year {len(basis.disc_zero_ann) - 1}",
+    )
 
 
 def _with_effective_term(frame: pl.DataFrame, basis: ProductBasis) -> pl.DataFrame:
@@ -303,7 +261,7 @@ def attach_premium_rates(policies: Policies, basis: ProductBasis) -> pl.DataFram
     if len(miss):
         r = int(miss[0])
         raise DataError(
-            f"{policies.source} row {r + 1:,} columns 'age_at_entry', 'policy_term': "
+            f"{policies.source} row {policies.row(r):,} columns 'age_at_entry', 'policy_term': "
             f"({out['age_at_entry'][r]}, {out['policy_term'][r]}) is not in product {basis.product!r}'s premium table"
         )
     return out

@@ -31,7 +31,7 @@ import polars as pl
 
 from livecalc_lab._parse import ragged_row, strict_cast
 from livecalc_lab.errors import DataError
-from livecalc_lab.model.policies import Policies, _check_range, _normalise
+from livecalc_lab.model.policies import Policies
 
 __all__ = ["SAVINGS_POLICY_COLUMNS", "read_savings_policies"]
 
@@ -85,8 +85,13 @@ def read_savings_policies(policies: Any) -> Policies:
     ...
     livecalc_lab.errors.DataError: <DataFrame> row 1 column 'av_pp_init': -1.0 is negative
     """
+    from livecalc_lab.data.problems import ProblemLog
+    from livecalc_lab.data.schema import normalise, report_duplicates
+
     raw, source = _read_raw(policies)
-    base = _normalise(raw, source)  # policy_id, ages, term, count, SA, duration_mth, checked
+    base = normalise(raw, source)  # policy_id, ages, term, count, SA, duration_mth, checked strictly
+    assert base is not None  # normalise raises rather than return None without a collecting log
+    report_duplicates(base.frame["policy_id"], base.rows, source, ProblemLog())
     cols = {c.strip(): c for c in raw.columns}
     for name in ("spec_id", "premium_pp"):
         if name not in cols:
@@ -104,7 +109,10 @@ def read_savings_policies(policies: Any) -> Policies:
         extra[name] = s
     frame = base.frame.with_columns(*extra.values()).select(list(SAVINGS_POLICY_COLUMNS))
     for name in ("premium_pp", "av_pp_init"):
-        _check_range(frame, name, source, lo=0.0)
+        bad = (frame[name] < 0).arg_true()
+        if len(bad):
+            r = int(bad[0])
+            raise DataError(f"{source} row {r + 1:,} column '{name}': {frame[name][r]!r} is negative")
     return Policies(frame=frame, source=source, has_duration=base.has_duration)
 
 
