@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#define LC_ABI_VERSION 3u
+#define LC_ABI_VERSION 4u
 
 /* ---- error codes (lc_status.code, and return value of lc_value_term) ---- */
 #define LC_OK 0
@@ -131,7 +131,10 @@ typedef struct lc_policies {
  *            (P x S x T work) and each policy's five PVs are added exactly to
  *            scen_totals[s]. Scenario-independent products normally take the
  *            separable path instead: discount the exact portfolio cashflows
- *            (lc_discount_totals); the two agree to rounding.                  */
+ *            (lc_discount_totals); the two agree to rounding.
+ * pv_alt:    each policy's PVs under alt_disc instead of the curve (premiums stay
+ *            those of the curve), e.g. the mean discount factor over scenarios,
+ *            whose PV is the policy's mean PV over those scenarios.            */
 #define LC_N_PV 5
 #define LC_PV_PREMIUMS 0
 #define LC_PV_CLAIMS 1
@@ -162,7 +165,9 @@ typedef struct lc_term_results {
   int32_t n_scen;            /* 28 */
   int32_t scen_stride;       /* 32: >= the months any policy needs                     */
   lc_exact *scen_totals;     /* 36: lc_exact[n_scen][LC_N_PV]: ADDED                    */
-} lc_term_results;           /* size 40 */
+  const double *alt_disc;    /* 40: NULL, or f64[>= months needed]: another discount vector */
+  double *pv_alt;            /* 44: f64[LC_N_PV * n]: the PVs under alt_disc (same premiums) */
+} lc_term_results;           /* size 48 */
 
 /* ---- economic scenarios: one-factor Hull-White ----------------------------
  * dr = (theta(t) - a r) dt + sigma dW, fitted to the initial curve P(0, m)

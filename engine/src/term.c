@@ -44,12 +44,13 @@ typedef struct {
   double *qm;        /* [n_ages * n_select] monthly mortality       */
   double *lm;        /* [n_lapse] monthly lapse by policy year      */
   double *v;         /* [n_months] discount factor                  */
+  const double *v_alt; /* NULL or [n_months] another discount vector */
   double *maint;     /* [n_months] maintenance per policy in month t */
   int32_t n_months;
   /* group cache */
   slot *slots;
   uint32_t cap;
-  unit_pv *groups;
+  unit_pv *groups;   /* two per group: [0] on the curve, [1] on v_alt */
   int32_t n_groups, groups_cap;
 } ctx;
 
@@ -107,7 +108,7 @@ static int32_t setup(ctx *c, const lc_term_basis *b, int32_t n_months, int32_t n
   while (c->cap < want) c->cap *= 2;
   c->slots = calloc(c->cap, sizeof(slot));
   c->groups_cap = (int32_t)(c->cap / 2);
-  c->groups = malloc(sizeof(unit_pv) * (size_t)c->groups_cap);
+  c->groups = malloc(2 * sizeof(unit_pv) * (size_t)c->groups_cap);
   c->n_groups = 0;
   if (!c->slots || !c->groups) return lc_fail(LC_E_NOMEM, 0);
   return LC_OK;
@@ -161,16 +162,16 @@ static inline year_rates rates_for_year(const ctx *c, const walk *w, int32_t dm,
 /* Unit present values of one (entry, term, dur0) group. Within a policy year the
  * sums are kept apart and added once: shorter dependency chains, and the same
  * order of operations every time, so the result depends on the key alone. */
-static void project_unit(const ctx *c, int32_t entry, int32_t term, int32_t dur0, unit_pv *u) {
+static void project_unit(const ctx *c, const double *vv, int32_t entry, int32_t term, int32_t dur0, unit_pv *u) {
   const int32_t T = 12 * term;
   double pv_if = 0, pv_death = 0, pv_comm = 0, pv_maint = 0, pv_nb = 0, pv_mat = 0;
   if (dur0 <= T) {
     walk w = walk_start(c, entry, dur0);
     double bef = 1.0;
-    if (w.dm == 0) pv_nb = c->v[w.t];
+    if (w.dm == 0) pv_nb = vv[w.t];
     while (w.dm < T) {
       const year_rates r = rates_for_year(c, &w, w.dm, T);
-      const double *v = c->v + w.t, *maint = c->maint + w.t;
+      const double *v = vv + w.t, *maint = c->maint + w.t;
       const int32_t k = r.end - w.dm;
       double a_if = 0, a_death = 0, a_maint = 0;
       /* Unrolled: fewer loop back-edges, each of which carries wasmtime's epoch check. */
@@ -189,7 +190,7 @@ static void project_unit(const ctx *c, int32_t entry, int32_t term, int32_t dur0
       w.t += k;
       w.dm = r.end;
     }
-    pv_mat = bef * c->v[w.t]; /* dm == T: the survivors mature at the start of month t */
+    pv_mat = bef * vv[w.t]; /* dm == T: the survivors mature at the start of month t */
   }
   u->pv_if = pv_if;
   u->pv_death = pv_death;
@@ -282,17 +283,18 @@ static const unit_pv *group(ctx *c, int32_t entry, int32_t term, int32_t dur0) {
   uint64_t h = key * 0x9e3779b97f4a7c15ull;
   uint32_t i = (uint32_t)(h >> 40) & (c->cap - 1);
   while (c->slots[i].used) {
-    if (c->slots[i].key == key) return &c->groups[c->slots[i].index];
+    if (c->slots[i].key == key) return &c->groups[2 * (size_t)c->slots[i].index];
     i = (i + 1) & (c->cap - 1);
   }
   if (c->n_groups == c->groups_cap) {
-    unit_pv *g = realloc(c->groups, sizeof(unit_pv) * (size_t)c->groups_cap * 2);
+    unit_pv *g = realloc(c->groups, 2 * sizeof(unit_pv) * (size_t)c->groups_cap * 2);
     if (!g) return NULL;
     c->groups = g;
     c->groups_cap *= 2;
   }
-  unit_pv *u = &c->groups[c->n_groups];
-  project_unit(c, entry, term, dur0, u);
+  unit_pv *u = &c->groups[2 * (size_t)c->n_groups];
+  project_unit(c, c->v, entry, term, dur0, &u[0]);
+  if (c->v_alt) project_unit(c, c->v_alt, entry, term, dur0, &u[1]);
   c->slots[i].used = 1;
   c->slots[i].key = key;
   c->slots[i].index = c->n_groups++;
@@ -370,7 +372,9 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
     lc_status_slot.policy_index = -1;
     return lc_fail(LC_E_ARG, 4);
   }
+  if (out->pv_alt && !out->alt_disc) return lc_fail(LC_E_ARG, 5);
   ctx c = {0};
+  c.v_alt = out->pv_alt ? out->alt_disc : NULL;
   int32_t rc = setup(&c, b, need, n);
   if (rc) { teardown(&c); return rc; }
   double *scen_buf = NULL;
@@ -390,7 +394,8 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
     /* Copies, not pointers: a later lookup may move the group array. */
     const unit_pv *gp = group(&c, entry, term, dur0);
     if (!gp) { teardown(&c); return lc_fail(LC_E_NOMEM, 0); }
-    const unit_pv gv = *gp, *g = &gv;
+    const unit_pv gv = gp[0], *g = &gv;
+    const unit_pv ga = c.v_alt ? gp[1] : gp[0];
     double prem;
     if (b->premium_basis == 0) {
       const unit_pv *nbg = dur0 == 0 ? g : group(&c, entry, term, 0);
@@ -406,6 +411,18 @@ int32_t lc_value_term(const lc_term_basis *b, const lc_policies *p, lc_term_resu
     const double pv_exp = cnt * (b->acquisition * g->pv_nb + g->pv_maint);
     const double pv_comm = pk * g->pv_comm;
     const double pv_net = pv_prem - pv_claims - pv_exp - pv_comm;
+    if (out->pv_alt) {
+      const double pka = prem * cnt;
+      const double a_prem = pka * ga.pv_if;
+      const double a_claims = sa * cnt * (ga.pv_death + b->maturity_benefit * ga.pv_mat);
+      const double a_exp = cnt * (b->acquisition * ga.pv_nb + ga.pv_maint);
+      const double a_comm = pka * ga.pv_comm;
+      out->pv_alt[(size_t)LC_PV_PREMIUMS * n + i] = a_prem;
+      out->pv_alt[(size_t)LC_PV_CLAIMS * n + i] = a_claims;
+      out->pv_alt[(size_t)LC_PV_EXPENSES * n + i] = a_exp;
+      out->pv_alt[(size_t)LC_PV_COMMISSIONS * n + i] = a_comm;
+      out->pv_alt[(size_t)LC_PV_NET_CF * n + i] = a_prem - a_claims - a_exp - a_comm;
+    }
     if (out->premium_pp) out->premium_pp[i] = prem;
     if (out->pv) {
       out->pv[(size_t)LC_PV_PREMIUMS * n + i] = pv_prem;

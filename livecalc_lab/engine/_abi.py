@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 ERRORS = {
     0: "LC_OK",
@@ -50,10 +50,10 @@ POLICIES_DTYPE = np.dtype({
 
 RESULTS_DTYPE = np.dtype({
     "names": ["pv", "premium_pp", "totals", "cashflows", "n_months", "cf_lines", "scen_disc", "n_scen",
-              "scen_stride", "scen_totals"],
-    "formats": ["<u4", "<u4", "<u4", "<u4", "<i4", "<i4", "<u4", "<i4", "<i4", "<u4"],
-    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36],
-    "itemsize": 40,
+              "scen_stride", "scen_totals", "alt_disc", "pv_alt"],
+    "formats": ["<u4", "<u4", "<u4", "<u4", "<i4", "<i4", "<u4", "<i4", "<i4", "<u4", "<u4", "<u4"],
+    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44],
+    "itemsize": 48,
 })
 
 HW_SPEC_DTYPE = np.dtype({

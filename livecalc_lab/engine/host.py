@@ -63,6 +63,8 @@ class TermValuation:
     scenario_totals : ndarray, shape (n_scenarios, 5) float64 or None
         The full per-scenario path's totals (``scenario_disc`` given), rows in the
         order of ``_abi.PV_NAMES``.
+    pv_alt : ndarray, shape (5, n) float64 or None
+        Per-policy PVs under ``alt_disc`` (when given).
     """
 
     pv: np.ndarray
@@ -73,6 +75,7 @@ class TermValuation:
     cashflows_exact: np.ndarray | None
     engine_seconds: float
     scenario_totals: np.ndarray | None = None
+    pv_alt: np.ndarray | None = None
 
 
 @dataclass
@@ -385,7 +388,8 @@ class Engine:
             arena.free()
 
     def value_term(self, basis: Any, policies: Any, *, threads: int = 1, cashflows: bool | tuple[str, ...] = False,
-                   batch_size: int = DEFAULT_BATCH, scenario_disc: np.ndarray | None = None) -> TermValuation:
+                   batch_size: int = DEFAULT_BATCH, scenario_disc: np.ndarray | None = None,
+                   alt_disc: np.ndarray | None = None) -> TermValuation:
         """Value level-term policies.
 
         Parameters
@@ -409,6 +413,10 @@ class Engine:
             Run the full per-scenario path as well: every policy's cashflows
             discounted with every scenario (P x S x T work; for checking the
             separable path, which discounts the exact portfolio cashflows).
+        alt_disc : ndarray, shape (>= n_months,) float64, optional
+            Also return each policy's PVs under this discount vector (premiums stay
+            those priced on the curve), in ``TermValuation.pv_alt``: with the mean
+            of scenario discount factors, each policy's mean PV over the scenarios.
 
         Returns
         -------
@@ -439,8 +447,15 @@ class Engine:
             if scen.ndim != 2 or scen.shape[1] < need:
                 raise ValueError(f"scenario_disc must be (n_scenarios, >= {need}) discount factors")
 
+        alt = None
+        if alt_disc is not None:
+            need = _months_needed(cols, basis, for_premium=True)
+            alt = np.ascontiguousarray(np.asarray(alt_disc, dtype=np.float64).reshape(-1))
+            if alt.size < need:
+                raise ValueError(f"alt_disc must cover {need} months, has {alt.size}")
+
         def work(span: tuple[int, int]) -> tuple:
-            return self._value_slice(basis, cols, span, n_months, cf_lines, scen)
+            return self._value_slice(basis, cols, span, n_months, cf_lines, scen, alt)
 
         t0 = time.perf_counter()
         if threads > 1 and len(bounds) > 1:
@@ -450,9 +465,12 @@ class Engine:
             parts = [work(b) for b in bounds]
         pv = np.empty((_abi.N_PV, n), dtype=np.float64)
         prem = np.empty(n, dtype=np.float64)
+        pv_alt = np.empty((_abi.N_PV, n), dtype=np.float64) if alt is not None else None
         for (lo, hi), part in zip(bounds, parts):
             pv[:, lo:hi] = part[0]
             prem[lo:hi] = part[1]
+            if pv_alt is not None:
+                pv_alt[:, lo:hi] = part[6]
         # An all-zero accumulator is the normalised exact zero.
         totals_exact = self.exact_merge([p[2] for p in parts]) if parts else np.zeros(_abi.N_PV, _abi.EXACT_DTYPE)
         cf_exact = None
@@ -473,6 +491,7 @@ class Engine:
             cashflows_exact=cf_exact,
             engine_seconds=engine_seconds,
             scenario_totals=scen_totals,
+            pv_alt=pv_alt,
         )
 
     # -- scenarios ---------------------------------------------------------------
@@ -777,7 +796,7 @@ class Engine:
         return arena, b
 
     def _value_slice(self, basis: Any, cols: dict[str, np.ndarray], span: tuple[int, int], n_months: int,
-                     cf_lines: int = 0, scen: np.ndarray | None = None):
+                     cf_lines: int = 0, scen: np.ndarray | None = None, alt: np.ndarray | None = None):
         lo, hi = span
         n = hi - lo
         inst = self._instance()
@@ -792,6 +811,8 @@ class Engine:
             "cashflows": _abi.N_CF * n_months * _abi.EXACT_DTYPE.itemsize,
             "scen_disc": 0 if scen is None else scen.nbytes,
             "scen_totals": 0 if scen is None else scen.shape[0] * _abi.N_PV * _abi.EXACT_DTYPE.itemsize,
+            "alt_disc": 0 if alt is None else alt.nbytes,
+            "pv_alt": 0 if alt is None else 8 * _abi.N_PV * n,
         }
         arena, _ = self._basis_arena(inst, basis, extra)
         try:
@@ -809,6 +830,9 @@ class Engine:
                 r["scen_disc"] = arena.write("scen_disc", scen)
                 r["n_scen"], r["scen_stride"] = scen.shape
                 r["scen_totals"] = arena.ptr("scen_totals")
+            if alt is not None:
+                r["alt_disc"] = arena.write("alt_disc", alt)
+                r["pv_alt"] = arena.ptr("pv_alt")
             arena.write("results", r)
             t0 = time.perf_counter()
             rc = inst.call("lc_value_term", arena.ptr("basis"), arena.ptr("policies"), arena.ptr("results"),
@@ -822,7 +846,8 @@ class Engine:
                   if n_months else np.zeros((_abi.N_CF, 0), _abi.EXACT_DTYPE))
             st = (arena.read("scen_totals", _abi.EXACT_DTYPE, scen.shape[0] * _abi.N_PV).reshape(scen.shape[0], _abi.N_PV)
                   if scen is not None else None)
-            return pv, prem, totals, cf, dt, st
+            pa = arena.read("pv_alt", np.float64, _abi.N_PV * n).reshape(_abi.N_PV, n) if alt is not None else None
+            return pv, prem, totals, cf, dt, st, pa
         finally:
             if not inst.poisoned:
                 arena.free()

@@ -88,6 +88,8 @@ def read_savings_policies(policies: Any) -> Policies:
     from livecalc_lab.data.problems import ProblemLog
     from livecalc_lab.data.schema import normalise, report_duplicates
 
+    if isinstance(policies, Policies):
+        return policies
     raw, source = _read_raw(policies)
     base = normalise(raw, source)  # policy_id, ages, term, count, SA, duration_mth, checked strictly
     assert base is not None  # normalise raises rather than return None without a collecting log
