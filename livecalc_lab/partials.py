@@ -32,7 +32,7 @@ from livecalc_lab.assumptions import ProductBasis
 from livecalc_lab.engine import _abi, default_engine
 from livecalc_lab.errors import LivecalcError
 from livecalc_lab.model import scenarios as scen
-from livecalc_lab.model.policies import Policies, attach_premium_rates, check_policies
+from livecalc_lab.model.policies import Policies
 from livecalc_lab.results import ValuationResult
 
 __all__ = ["Partial", "value_chunk", "merge", "finish", "id_checksum"]
@@ -126,9 +126,9 @@ def value_chunk(policies: Policies, aset: Any, product: str, scenarios: Any = No
     count = _exact_sum(policies.frame["policy_count"].to_numpy())
     checksum = id_checksum(policies.frame["policy_id"])
     if isinstance(basis, ProductBasis):
-        check_policies(policies, basis)
-        frame = attach_premium_rates(policies, basis)
-        val = engine.value_term(basis, frame, threads=threads, cashflows=True)
+        from livecalc_lab.portfolio import value_term_portfolio
+
+        val = value_term_portfolio(engine, aset, basis, policies, threads=threads, cashflows=True)
         return Partial("term", product, len(policies), count, checksum, val.totals_exact, _abi.PV_NAMES,
                        cashflows=val.cashflows_exact, engine_seconds=val.engine_seconds)
     from livecalc_lab.savings_valuation import _check, engine_basis, engine_columns

@@ -26,7 +26,7 @@ from livecalc_lab.assumptions import AssumptionSet, ProductBasis, demo_assumptio
 from livecalc_lab.engine import _abi, default_engine
 from livecalc_lab.errors import AssumptionError
 from livecalc_lab.model import scenarios as scen
-from livecalc_lab.model.policies import Policies, attach_premium_rates, check_policies, demo_policies_path, read_policies
+from livecalc_lab.model.policies import Policies, demo_policies_path, read_policies
 from livecalc_lab.results import ValuationResult
 from livecalc_lab.stats import summarise
 from livecalc_lab.stats import tvog as tvog_of
@@ -145,13 +145,14 @@ class Session:
 
     def _value_term(self, basis: ProductBasis, scenarios: Any, cashflows: bool, version: str,
                     reuse: bool) -> ValuationResult:
+        from livecalc_lab.portfolio import value_term_portfolio
+
         pols, engine = self.policies, self.engine
-        check_policies(pols, basis)
-        frame = attach_premium_rates(pols, basis)
         lines: bool | tuple[str, ...] = True if cashflows else (TERM_PV_LINES if scenarios is not None else False)
-        val = engine.value_term(basis, frame, threads=self.threads, cashflows=lines)
+        val = value_term_portfolio(engine, self.aset, basis, pols, threads=self.threads, cashflows=lines)
+        products = {"product": pols.frame["product"]} if "product" in pols.frame.columns else {}
         per_policy = pl.DataFrame(
-            {"policy_id": pols.frame["policy_id"], "premium_pp": val.premium_pp}
+            {"policy_id": pols.frame["policy_id"]} | products | {"premium_pp": val.premium_pp}
             | {name: val.pv[k] for k, name in enumerate(_abi.PV_NAMES)}
         )
         if per_policy.height != len(pols):  # never lose a row

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,6 +163,12 @@ class ProductBasis:
     maturity_benefit : float
         Share of the sum assured paid to the policies in force at maturity: 0 for
         level term, 1 (by default) for endowment and whole life.
+    mort_keys : tuple of str
+        The mortality table's dimensions besides age and policy year (``"sex"``,
+        ``"smoker"``), or ``()`` for a table that applies to everyone (unisex).
+    mort_cells : dict
+        With dimensions: the ``mort_qx`` array of each cell, keyed by the tuple of
+        its values (``("M", "S")``); ``mort_qx`` is then the first cell's.
     """
 
     product: str
@@ -181,7 +187,21 @@ class ProductBasis:
     maintenance_ann: float
     inflation_ann: float
     maturity_benefit: float = 0.0
+    mort_keys: tuple[str, ...] = ()
+    mort_cells: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     assumptions_version: str = field(default="")
+
+    def for_cell(self, key: tuple[str, ...]) -> ProductBasis:
+        """The basis of one mortality cell (e.g. ``("F", "N")`` for ``mort_keys == ("sex", "smoker")``).
+
+        Raises
+        ------
+        KeyError
+            No such cell in the table.
+        """
+        if not self.mort_keys:
+            return self
+        return replace(self, mort_qx=self.mort_cells[tuple(key)], mort_keys=(), mort_cells={})
 
     @property
     def whole_life(self) -> bool:
@@ -276,8 +296,20 @@ class AssumptionSet:
         mort_spec = _get(spec, "mortality", dict, w("mortality"))
         mort = self._table(mort_spec.get("table"), "select_ultimate", w("mortality", "table"))
         mult = _number(mort_spec.get("multiplier", 1.0), w("mortality", "multiplier"), lo=0.0)
+        mkeys = tuple(mort.spec.get("key_columns", []))
         ages = mort.frame[mort.spec["age_column"]].to_numpy()
-        qx = np.minimum(mort.frame.drop(mort.spec["age_column"]).to_numpy().astype(np.float64) * mult, 1.0)
+        rates_frame = mort.frame.drop([mort.spec["age_column"], *mkeys])
+        qx_all = np.minimum(rates_frame.to_numpy().astype(np.float64) * mult, 1.0)
+        cells: dict[tuple[str, ...], np.ndarray] = {}
+        if mkeys:
+            labels = list(mort.frame.select(mkeys).iter_rows())
+            for key in dict.fromkeys(labels):
+                idx = [i for i, lab in enumerate(labels) if lab == key]
+                cells[tuple(key)] = np.ascontiguousarray(qx_all[idx])
+            qx = next(iter(cells.values()))
+            ages = ages[: qx.shape[0]]
+        else:
+            qx = qx_all
 
         lapse = _get(spec, "lapse", dict, w("lapse"))
         lapse_ann = self._lapse(lapse, w("lapse"))
@@ -336,6 +368,8 @@ class AssumptionSet:
             maturity_benefit=_number(
                 spec.get("maturity_benefit", 0.0 if model == "level_term" else 1.0), w("maturity_benefit"), lo=0.0
             ),
+            mort_keys=mkeys,
+            mort_cells=cells,
             assumptions_version=self.version,
         )
 
@@ -430,9 +464,36 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
 
     if kind == "select_ultimate":
         age_col = spec.get("age_column", "age")
+        keys = spec.get("key_columns", [])
+        if not isinstance(keys, list) or not set(keys) <= {"sex", "smoker"}:
+            raise AssumptionError(f"{where}.key_columns: {keys!r} is not a list of 'sex' and/or 'smoker'")
         ages = num(age_col, pl.Int64)
-        consecutive(ages)
-        rate_cols = [c for c in raw.columns if c != age_col]
+        key_series = []
+        for k in keys:
+            ks = need(k).cast(pl.String).str.strip_chars()
+            empty = (ks.is_null() | (ks == "")).arg_true()
+            if len(empty):
+                raise AssumptionError(f"{file} row {int(empty[0]) + 1} column {k!r}: value is empty")
+            key_series.append(ks.rename(k))
+        if keys:
+            # each cell (sex, smoker) is a block of consecutive ages, all cells over the same ages
+            cell = pl.DataFrame(key_series).select(pl.concat_str(keys, separator="\x1f").alias("cell"))["cell"]
+            first_ages = None
+            for value in cell.unique(maintain_order=True).to_list():
+                idx = (cell == value).arg_true()
+                block = ages.gather(idx)
+                if int(idx[-1]) - int(idx[0]) + 1 != len(idx):
+                    raise AssumptionError(f"{file} row {int(idx[0]) + 1}: the rows of cell {value.replace(chr(31), '/')!r} "
+                                          "must be contiguous")
+                consecutive(block)
+                if first_ages is None:
+                    first_ages = block
+                elif not block.equals(first_ages):
+                    raise AssumptionError(f"{file}: cell {value.replace(chr(31), '/')!r} covers ages {block[0]}..{block[-1]}, "
+                                          f"the first cell {first_ages[0]}..{first_ages[-1]}: every cell needs the same ages")
+        else:
+            consecutive(ages)
+        rate_cols = [c for c in raw.columns if c != age_col and c not in keys]
         named = spec.get("rate_column")  # an ultimate table with one named rate column, e.g. "qx"
         if named is not None and rate_cols != [named]:
             raise AssumptionError(f"{file}: expected the one rate column {named!r} besides {age_col!r}; got {rate_cols}")
@@ -440,8 +501,8 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
             raise AssumptionError(
                 f"{file}: rate columns must be '0', '1', ... (policy years, last = ultimate); got {rate_cols}"
             )
-        cols = [ages] + [num(c) for c in rate_cols]
-        for c in cols[1:]:
+        cols = key_series + [ages] + [num(c) for c in rate_cols]
+        for c in cols[len(keys) + 1:]:
             rates(c, 0.0, 1.0)
     elif kind == "zero_spot":
         years = num(spec.get("year_column", "year"), pl.Int64)

@@ -32,7 +32,7 @@ from livecalc_lab.data.schema import (
 )
 from livecalc_lab.data.source import PolicySource, split_credentials
 from livecalc_lab.errors import DataError
-from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
+from livecalc_lab.model.policies import CATEGORY_COLUMNS, POLICY_COLUMNS, Policies
 
 __all__ = ["Dataset", "Metadata", "SchemaReport", "open_dataset", "read_chunk", "DEFAULT_CHUNK_BYTES"]
 
@@ -115,6 +115,9 @@ class Dataset:
         for name, dtype in POLICY_COLUMNS.items():
             if name in plan.sources:
                 out[name] = dtype
+        for name in CATEGORY_COLUMNS:
+            if name in plan.sources:
+                out[name] = pl.String
         for name in plan.extra:
             out[name] = raw[name]
         return out
@@ -174,7 +177,8 @@ class Dataset:
                 mask = n.frame.select(self.filter.to_polars(n.frame.schema).fill_null(False)).to_series()
                 n = Normalised(n.frame.filter(mask), n.rows[mask.to_numpy()], n.has_duration)
             if not keep_extra:
-                n = Normalised(n.frame.select(["policy_id", *POLICY_COLUMNS]), n.rows, n.has_duration)
+                cats = [c for c in CATEGORY_COLUMNS if c in n.frame.columns]
+                n = Normalised(n.frame.select(["policy_id", *POLICY_COLUMNS, *cats]), n.rows, n.has_duration)
             yield n
 
     def iter_chunks(self, target_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[Chunk]:

@@ -42,7 +42,7 @@ import polars as pl
 
 from livecalc_lab.data.problems import ProblemLog
 from livecalc_lab.errors import DataError
-from livecalc_lab.model.policies import ID_ALIASES, POLICY_COLUMNS, REQUIRED
+from livecalc_lab.model.policies import CATEGORY_COLUMNS, ID_ALIASES, POLICY_COLUMNS, REQUIRED
 
 __all__ = ["ReadOptions", "ColumnPlan", "plan_columns", "normalise", "report_duplicates", "id_kind_of"]
 
@@ -193,6 +193,9 @@ def plan_columns(columns: list[str], options: ReadOptions = ReadOptions()) -> Co
             sources[name] = "derived"
         elif name == "duration_mth":
             sources[name] = "default"
+    for name in CATEGORY_COLUMNS:
+        if name in present:
+            sources[name] = present[name]
     missing = [c for c in REQUIRED if c not in sources]
     used = set(sources.values())
     extra = [c for c in columns if c not in used]
@@ -457,6 +460,13 @@ def normalise(
             conv, bad, colp = _to_number(raw[how], pl.Int64 if integer else dtype, options)
             check(name, raw[how], bad, colp, lambda v, i=integer: _describe_number(v, i, options))
             out[name] = conv.rename(name)
+
+    for name in CATEGORY_COLUMNS:
+        if name in plan.sources:
+            src = raw[plan.sources[name]]
+            text = src.cast(pl.String).str.strip_chars()
+            check(name, src, np.zeros(raw.height, dtype=bool), None, str)
+            out[name] = text.rename(name)
 
     for name, (lo, hi) in RANGES.items():
         s = out[name]

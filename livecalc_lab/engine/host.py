@@ -65,6 +65,8 @@ class TermValuation:
         order of ``_abi.PV_NAMES``.
     pv_alt : ndarray, shape (5, n) float64 or None
         Per-policy PVs under ``alt_disc`` (when given).
+    scenario_totals_exact : ndarray of ``_abi.EXACT_DTYPE`` or None
+        The accumulators behind ``scenario_totals``.
     """
 
     pv: np.ndarray
@@ -76,6 +78,7 @@ class TermValuation:
     engine_seconds: float
     scenario_totals: np.ndarray | None = None
     pv_alt: np.ndarray | None = None
+    scenario_totals_exact: np.ndarray | None = None
 
 
 @dataclass
@@ -477,10 +480,10 @@ class Engine:
         if cashflows:
             cf_exact = (self.exact_merge([p[3] for p in parts]) if parts
                         else np.zeros((_abi.N_CF, n_months), _abi.EXACT_DTYPE))
-        scen_totals = None
+        scen_exact = None
         if scen is not None:
-            scen_totals = self.exact_round(self.exact_merge([p[5] for p in parts]) if parts
-                                           else np.zeros((scen.shape[0], _abi.N_PV), _abi.EXACT_DTYPE))
+            scen_exact = (self.exact_merge([p[5] for p in parts]) if parts
+                          else np.zeros((scen.shape[0], _abi.N_PV), _abi.EXACT_DTYPE))
         engine_seconds = sum(p[4] for p in parts) if threads <= 1 else time.perf_counter() - t0
         return TermValuation(
             pv=pv,
@@ -490,7 +493,8 @@ class Engine:
             cashflows=self.exact_round(cf_exact) if cf_exact is not None else None,
             cashflows_exact=cf_exact,
             engine_seconds=engine_seconds,
-            scenario_totals=scen_totals,
+            scenario_totals=self.exact_round(scen_exact) if scen_exact is not None else None,
+            scenario_totals_exact=scen_exact,
             pv_alt=pv_alt,
         )
 

@@ -13,6 +13,9 @@ column            dtype      meaning
 ``sum_assured``   Float64    death benefit per policy
 ``duration_mth``  Int32      months in force at t = 0; <= 0 means issued at t = -duration_mth.
                              Optional for new-business products (then 0).
+``product``       String     optional: the row's product in the assumption set
+``sex``           String     optional: the row's mortality-table cell (e.g. ``M``/``F``)
+``smoker``        String     optional: likewise (e.g. ``S``/``N``)
 ``premium_rate``  Float64    added by :func:`attach_premium_rates` for table-premium products
 ================  =========  ==============================================================
 
@@ -34,6 +37,7 @@ from livecalc_lab.assumptions import ProductBasis
 from livecalc_lab.errors import DataError
 
 __all__ = [
+    "CATEGORY_COLUMNS",
     "POLICY_COLUMNS",
     "Policies",
     "read_policies",
@@ -53,6 +57,10 @@ POLICY_COLUMNS: dict[str, pl.DataType] = {
     "sum_assured": pl.Float64,
 }
 ID_ALIASES = ("point_id",)
+# Optional text columns, kept when present: a portfolio may mix products (``product``
+# names a product of the assumption set; the ``product=`` argument is the default when
+# the column is absent), and mortality tables may carry ``sex`` and ``smoker`` dimensions.
+CATEGORY_COLUMNS = ("product", "sex", "smoker")
 
 
 @dataclass(frozen=True)

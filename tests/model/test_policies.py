@@ -157,6 +157,7 @@ def test_canonical_schema():
             "duration_mth": pl.Int32,
             "policy_count": pl.Float64,
             "sum_assured": pl.Float64,
+            "sex": pl.String,  # a category column: kept when present (mortality tables may have a sex dimension)
         }
     )
 
@@ -206,10 +207,12 @@ def test_mixed_ids_are_strings(tmp_path):
 def test_extra_columns_are_dropped_and_header_spaces_ignored(tmp_path):
     path = tmp_path / "spaced.csv"
     path.write_text(
-        "policy_id, age_at_entry ,policy_term,policy_count,sum_assured,sex\n1,40,10,1,1000,M\n"
+        "policy_id, age_at_entry ,policy_term,policy_count,sum_assured,region, sex \n1,40,10,1,1000,UK,M\n"
     )
     f = lc.read_policies(path).frame
-    assert f.columns == ["policy_id", "age_at_entry", "policy_term", "duration_mth", "policy_count", "sum_assured"]
+    assert f.columns == ["policy_id", "age_at_entry", "policy_term", "duration_mth", "policy_count", "sum_assured",
+                         "sex"]
+    assert f["sex"].to_list() == ["M"]
 
 
 # --------------------------------------------------------------------------------------
