@@ -114,20 +114,6 @@ def _check(frame: pl.DataFrame, basis: SavingsBasis, source: str) -> int:
     return int(length.max()) if length.size else 0
 
 
-def _check_fund_return(sset: Any, n_months: int) -> None:
-    """Raise DataError for a fund return the account value cannot take: not finite, or 1 + R <= 0.
-
-    ``read_scenarios`` refuses such values in files; a ScenarioSet built in code is
-    checked here (the engine does not check its inputs).
-    """
-    r = sset.fund_return[:, :n_months]
-    bad = np.argwhere(~(1.0 + r > 0) | ~np.isfinite(r))
-    if len(bad):
-        i, t = (int(x) for x in bad[0])
-        raise DataError(f"scenarios {sset.source}: scenario {int(sset.ids[i])} t = {t}: fund_return "
-                        f"{float(r[i, t])!r} must be finite with 1 + R > 0 (the fund index must stay positive)")
-
-
 def value_savings(session: Any, basis: SavingsBasis, scenarios: Any, cashflows: bool, version: str,
                   reuse: bool) -> ValuationResult:
     """Value the session's savings policies on the CE scenario and, if given, over ``scenarios``."""
@@ -143,7 +129,6 @@ def value_savings(session: Any, basis: SavingsBasis, scenarios: Any, cashflows: 
         ce_set = scen.certainty_equivalent(zcb, n_months, engine=engine)
     else:
         sset = session.scenario_set(scenarios, basis, n_months, need_fund=True, reuse=reuse)
-        _check_fund_return(sset, n_months)
         ce_set = sset.ce if sset.ce is not None and sset.ce.fund_return is not None and sset.ce.n_months >= n_months \
             else scen.certainty_equivalent(zcb, n_months, engine=engine)
     ce_disc = v if ce_set.disc_factor is None else ce_set.disc_factor[:, :n_months]

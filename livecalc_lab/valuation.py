@@ -75,7 +75,7 @@ def resolve_scenarios(scenarios: Any, basis: Any, n_months: int, *, need_fund: b
     if not isinstance(scenarios, scen.ScenarioSet):
         raise TypeError(f"scenarios must be a ScenarioSpec (lc.hull_white(...)) or a ScenarioSet, "
                         f"not {type(scenarios).__name__}")
-    scenarios.check_covers(n_months, where=scenarios.source)
+    scenarios.check_covers(n_months)
     if need_fund and scenarios.fund_return is None:
         raise AssumptionError(f"scenarios {scenarios.source!r} have no fund returns, which product "
                               f"{basis.product!r} needs")

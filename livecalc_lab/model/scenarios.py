@@ -320,6 +320,8 @@ class ScenarioSet:
             arrays[name] = arr
         if not arrays:
             raise ValueError("a ScenarioSet needs at least one of " + ", ".join(VARIABLES))
+        for name, arr in arrays.items():
+            _check_set_values(name, arr, ids, self.source)
         ids.setflags(write=False)
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "n_months", T)
@@ -760,6 +762,27 @@ def _ids_1_to_n(ids: np.ndarray, rows: np.ndarray, where: str, col: str) -> None
         missing = int(expect[np.flatnonzero(stoch != expect)[0]])
         raise DataError(f"{where} column '{col}': scenario ids must run 1..n without gaps; scenario {missing} "
                         f"is missing ({stoch.size:,} ids found, largest {int(stoch[-1]):,})")
+
+
+def _check_set_values(name: str, arr: np.ndarray, ids: np.ndarray, source: str) -> None:
+    """Every value finite, discount factors > 0 and 1 + fund return > 0, for sets built in code too.
+
+    Raises
+    ------
+    DataError
+        ``scenarios <source>: scenario 2 t = 17: fund_return -1.5 ...`` naming the value.
+    """
+    if name == "disc_factor":
+        bad, why = ~(arr > 0) | ~np.isfinite(arr), "must be a finite discount factor > 0"
+    elif name == "fund_return":
+        bad, why = ~(1.0 + arr > 0) | ~np.isfinite(arr), "must be finite with 1 + R > 0 (the fund index must stay positive)"
+    else:
+        bad, why = ~np.isfinite(arr), "must be finite"
+    idx = np.argwhere(bad)
+    if idx.size:
+        i, t = (int(v) for v in idx[0])
+        raise DataError(f"scenarios {source or '<ScenarioSet>'}: scenario {int(ids[i])} t = {t}: {name} "
+                        f"{float(arr[i, t])!r} {why}")
 
 
 def _check_values(name: str, vals: np.ndarray, rows: Any, cols: Any, where: str) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import livecalc_lab as lc
@@ -51,8 +51,8 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "lifelib-savings"
 RTOL = 1e-9
 NAMES = _abi.SAV_PV_NAMES
 K = {name: k for k, name in enumerate(NAMES)}
-PROPERTY = settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-QUICK = settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(deadline=None, max_examples=40)
+QUICK = settings(deadline=None, max_examples=25)
 
 # lifelib EX2 sim 5: every switch on, the US SSA 2019 male table (ages 0-120, qx = 1 at 120)
 EX2 = load_assumptions(DATA / "ex2").basis("ex2_sim5")
@@ -224,24 +224,92 @@ def test_no_decrements_without_inflation_is_bit_exact(engine, basis, pols, n_sce
     assert_agree(engine, pols, basis, r, disc)  # exact: asserts array_equal
 
 
+MIXED = pl.DataFrame({
+    "policy_id": [11, 12, 13, 14, 15, 16, 17],
+    "spec_id": ["A", "B", "C", "D", "B", "A", "D"],
+    "age_at_entry": [70, 45, 95, 100, 30, 60, 110],
+    "policy_term": [10, 20, 5, 5, 3, 15, 5],
+    "policy_count": [100.0, 12.5, 3.0, 40.0, 7.0, 1.0, 2.0],
+    "sum_assured": [500000.0, 200000.0, 300000.0, 150000.0, 90000.0, 1000.0, 50000.0],
+    "duration_mth": [0, 30, 0, 13, -4, 100, 0],
+    "premium_pp": [450000.0, 150000.0, 2000.0, 1500.0, 95000.0, 2000.0, 800.0],
+    "av_pp_init": [0.0, 160000.0, 0.0, 18000.0, 0.0, 2500.0, 0.0],
+})  # in-force, new, future and whole-life points (the reference model test's MIXED)
+
+
 def test_ex2_sim5_on_a_mixed_portfolio(engine):
-    """EX2 with every switch on, on in-force, new, future and whole-life points (the reference test's MIXED)."""
-    pols = read_savings_policies(pl.DataFrame({
-        "policy_id": [11, 12, 13, 14, 15, 16, 17],
-        "spec_id": ["A", "B", "C", "D", "B", "A", "D"],
-        "age_at_entry": [70, 45, 95, 100, 30, 60, 110],
-        "policy_term": [10, 20, 5, 5, 3, 15, 5],
-        "policy_count": [100.0, 12.5, 3.0, 40.0, 7.0, 1.0, 2.0],
-        "sum_assured": [500000.0, 200000.0, 300000.0, 150000.0, 90000.0, 1000.0, 50000.0],
-        "duration_mth": [0, 30, 0, 13, -4, 100, 0],
-        "premium_pp": [450000.0, 150000.0, 2000.0, 1500.0, 95000.0, 2000.0, 800.0],
-        "av_pp_init": [0.0, 160000.0, 0.0, 18000.0, 0.0, 2500.0, 0.0],
-    })).frame
+    """EX2 with every switch on."""
+    pols = read_savings_policies(MIXED).frame
     n = n_months_of(pols, EX2)
     for per_scenario in (False, True):
         r, disc = scenario_arrays(engine, EX2, n, 13, 42, per_scenario)
         pv = assert_agree(engine, pols, EX2, r, disc)
         assert pv[K["pv_gmdb"]].any() and pv[K["pv_claims_lapse"]].any() and pv[K["pv_maint_fee"]].all()
+
+
+SELECT_QX = np.linspace(0.001, 0.3, 50 * 3).reshape(50, 3)  # ages 40-89, policy years 0, 1, 2+
+
+
+def test_mortality_outside_the_table(engine):
+    """``outside_table = "zero"``: no deaths at ages outside the table; ``"error"``: both implementations refuse."""
+    pols = read_savings_policies(pl.DataFrame({
+        "policy_id": [1, 2, 3, 4, 5],
+        "spec_id": ["A", "B", "A", "B", "A"],
+        "age_at_entry": [35, 38, 88, 89, 95],  # enters the table; at its first age; leaves it; last age; above it
+        "policy_term": [10, 5, 5, 1, 3],
+        "policy_count": [10.0, 10.0, 10.0, 10.0, 10.0],
+        "sum_assured": [1e5, 1e5, 1e5, 1e5, 1e5],
+        "duration_mth": [0, 30, 0, -3, 0],
+        "premium_pp": [9e4, 9e4, 9e4, 9e4, 9e4],
+        "av_pp_init": [0.0, 9e4, 0.0, 0.0, 0.0],
+    })).frame
+    basis = replace(EX2, mort_qx=SELECT_QX, mort_min_age=40, mort_outside_table="zero")
+    r, disc = scenario_arrays(engine, basis, n_months_of(pols, basis), 6, 5, per_scenario=True)
+    pv = assert_agree(engine, pols, basis, r, disc)
+    deaths = pv[K["pv_claims_death"]]
+    assert deaths[:4].all() and not deaths[4].any()  # the point aged 95-97 never meets a rate
+    strict = replace(basis, mort_outside_table="error")
+    with pytest.raises(lc.DataError, match="leave the mortality table"):
+        rs.value(pols, strict, r, disc)
+    with pytest.raises(lc.EngineError, match=r"at policy index 0: LC_E_AGE"):
+        engine_pv(engine, pols, strict, r, disc)
+    with pytest.raises(lc.EngineError, match=r"at policy index 1: LC_E_AGE.*\(detail 90\)"):  # ages 88-92
+        engine_pv(engine, pols[1:], strict, r, disc)
+    inside = pols[[1, 3]]  # attained ages 40-44, and 89 (issued at t = 3 for one year)
+    assert_agree(engine, inside, strict, r, disc)
+
+
+CLAMPS = {
+    # name: (base annual rate, c0, c1, min, max)
+    "rate capped at 1": (0.5, 3.0, 0.0, -np.inf, np.inf),  # w = 3 * 0.5 = 1.5 -> 1: all lapse at once
+    "rate floored at 0": (0.1, -1.0, 0.0, -np.inf, np.inf),  # w = -0.1 -> 0: nobody lapses
+    "factor min binds": (0.1, -100.0, 1.0, 0.5, np.inf),  # CSV / SA < 100 here: factor 0.5
+    "factor max binds": (0.1, 1.0, 1.0, -np.inf, 0.7),  # 1 + CSV / SA >= 1: factor 0.7
+    "lifelib EX2": (0.1, 0.0, 1.0, 0.0, np.inf),
+}
+
+
+@pytest.mark.parametrize("clamp", CLAMPS)
+def test_dynamic_lapse_clamps(engine, clamp):
+    base, c0, c1, lo, hi = CLAMPS[clamp]
+    basis = replace(EX2, lapse_ann=np.array([base]), lapse_dynamic=True, lapse_dyn_c0=c0, lapse_dyn_c1=c1,
+                    lapse_dyn_min=lo, lapse_dyn_max=hi)
+    pols = read_savings_policies(MIXED).frame
+    r, disc = scenario_arrays(engine, basis, n_months_of(pols, basis), 5, 3, per_scenario=False)
+    pv = assert_agree(engine, pols, basis, r, disc)
+    exposed = pv[K["pv_premiums"]] + pv[K["pv_expenses"]] > 0
+    if clamp == "rate capped at 1":  # every policy lapses in its first month: no maturity
+        assert not pv[K["pv_claims_maturity"]].any() and pv[K["pv_claims_lapse"]][exposed].all()
+    elif clamp == "rate floored at 0":
+        assert not pv[K["pv_claims_lapse"]].any()
+    else:
+        assert pv[K["pv_claims_lapse"]][exposed].all()
+    if clamp in ("factor min binds", "factor max binds"):  # the factor is constant: a static lapse at base * f
+        f = lo if clamp == "factor min binds" else hi
+        static = replace(basis, lapse_ann=np.array([base * f]), lapse_dynamic=False)
+        ref = rs.value(pols, static, r, disc)
+        for name in NAMES:
+            np.testing.assert_allclose(pv[K[name]], ref[name], rtol=1e-12, atol=1e-6, err_msg=name)
 
 
 # --------------------------------------------------------------------------------------
@@ -256,6 +324,8 @@ def assert_same_bits(a, b, what: str) -> None:
         x, y = getattr(a, attr), getattr(b, attr)
         if x is not None and y is not None:
             np.testing.assert_array_equal(x, y, err_msg=f"{what}: {attr}")
+            # normalised exact accumulators: equal sums have equal limbs (livecalc.h)
+            assert getattr(a, attr + "_exact").tobytes() == getattr(b, attr + "_exact").tobytes(), f"{what}: {attr}"
 
 
 @QUICK
