@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ENGINE_DIR = ROOT / "engine"
 BUILD_DIR = ENGINE_DIR / "build"
 
-ABI_VERSION = 1
+ABI_VERSION = 4  # engine/include/livecalc.h LC_ABI_VERSION; the layouts below follow it
 EXACT_LIMBS = 68
 N_PV = 5
 PREMIUM_BASIS = {"equivalence": 0, "table": 1}
@@ -65,7 +65,7 @@ class LcStatus(ctypes.Structure):
 
 
 class LcTermBasis(ctypes.Structure):
-    """``lc_term_basis`` with native pointers (size 80 on wasm32, 112 on LP64)."""
+    """``lc_term_basis`` with native pointers (size 88 on wasm32)."""
 
     _fields_ = [
         ("mort_qx", _p_f64),
@@ -84,6 +84,7 @@ class LcTermBasis(ctypes.Structure):
         ("acquisition", ctypes.c_double),
         ("maintenance_ann", ctypes.c_double),
         ("inflation_ann", ctypes.c_double),
+        ("maturity_benefit", ctypes.c_double),
     ]
 
 
@@ -102,7 +103,7 @@ class LcPolicies(ctypes.Structure):
 
 
 class LcTermResults(ctypes.Structure):
-    """``lc_term_results``: output buffers (pv, premium_pp, totals, cashflows) and n_months."""
+    """``lc_term_results``: output buffers and the optional paths (left NULL here)."""
 
     _fields_ = [
         ("pv", _p_f64),
@@ -110,6 +111,13 @@ class LcTermResults(ctypes.Structure):
         ("totals", ctypes.POINTER(LcExact)),
         ("cashflows", ctypes.POINTER(LcExact)),
         ("n_months", ctypes.c_int32),
+        ("cf_lines", ctypes.c_int32),
+        ("scen_disc", _p_f64),
+        ("n_scen", ctypes.c_int32),
+        ("scen_stride", ctypes.c_int32),
+        ("scen_totals", ctypes.POINTER(LcExact)),
+        ("alt_disc", _p_f64),
+        ("pv_alt", _p_f64),
     ]
 
 
@@ -265,6 +273,7 @@ class NativeCall:
         b.acquisition = float(basis.acquisition)
         b.maintenance_ann = float(basis.maintenance_ann)
         b.inflation_ann = float(basis.inflation_ann)
+        b.maturity_benefit = float(basis.maturity_benefit)
         self.basis = b
 
         p = LcPolicies()
@@ -309,3 +318,14 @@ class NativeCall:
         totals = np.empty(N_PV, dtype=np.float64)
         self.eng.lib.lc_exact_round(ctypes.cast(self.totals, ctypes.POINTER(LcExact)), N_PV, _ptr(totals, _p_f64))
         return NativeResult(pv=self.pv.copy(), premium_pp=self.premium_pp.copy(), totals=totals, seconds=dt)
+
+
+def _check_abi_constant() -> None:
+    """The benchmark's ABI number follows the package's (checked at import, so a drift is loud)."""
+    from livecalc_lab.engine import _abi
+
+    if _abi.ABI_VERSION != ABI_VERSION:
+        raise RuntimeError(f"bench/_native.py mirrors ABI {ABI_VERSION}, the package speaks {_abi.ABI_VERSION}")
+
+
+_check_abi_constant()

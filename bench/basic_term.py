@@ -91,7 +91,7 @@ except ImportError:  # not installed: use the working tree
 import _native  # noqa: E402
 
 from livecalc_lab.assumptions.assumption_set import demo_assumptions  # noqa: E402
-from livecalc_lab.engine.host import ENGINE_PATH, default_engine  # noqa: E402
+from livecalc_lab.engine.host import ENGINE_PATH, Engine, default_engine  # noqa: E402
 from livecalc_lab.model.policies import (  # noqa: E402
     attach_premium_rates,
     check_policies,
@@ -254,10 +254,18 @@ def bench_product(product: str, natives: list[tuple[str, _native.NativeEngine]],
     wasm_once()
     wv = last[0]
 
+    # The same module without wasmtime's epoch checks (the production engine keeps them:
+    # every loop back-edge then loads and compares the epoch), to show what the deadline costs.
+    bare = Engine(interruptible=False)
+    wasm_bare = Timing("wasm_no_epoch", "WASM engine, no epoch deadline")
+
+    def bare_once() -> None:
+        wasm_bare.seconds.append(bare.value_term(basis, frame).engine_seconds)
+
     checks: dict[str, Any] = {}
     cols = _policy_columns(frame, basis)
-    native_timings: list[Timing] = []
-    runners: list[Callable[[], None]] = [wasm_once]
+    native_timings: list[Timing] = [wasm_bare]
+    runners: list[Callable[[], None]] = [wasm_once, bare_once]
     for key, eng in natives:
         call = eng.prepare(basis, cols)
         res = call.run()
@@ -281,7 +289,9 @@ def bench_product(product: str, natives: list[tuple[str, _native.NativeEngine]],
     _rounds(runners, repeat, warmup=3)
     for t in (wasm_engine, wasm_e2e, *native_timings):
         t.seconds = t.seconds[-repeat:]  # drop the warm-up calls
-    timings = [wasm_engine, wasm_e2e, *native_timings]
+    native_timings = native_timings[1:]
+    timings_extra = [wasm_bare]
+    timings = [wasm_engine, wasm_e2e, *timings_extra, *native_timings]
 
     ref_timing = None
     ref_note = None
@@ -314,6 +324,8 @@ def bench_product(product: str, natives: list[tuple[str, _native.NativeEngine]],
     }
     for t in native_timings[1:]:
         ratios[f"wasm_over_{t.key}"] = wasm_engine.median / t.median
+    if base:
+        ratios["wasm_no_epoch_over_native"] = wasm_bare.median / base.median
     return {
         "product": product,
         "name": PRODUCTS[product],
@@ -415,6 +427,8 @@ def _print_report(report: dict[str, Any]) -> None:
         parts = []
         if r["wasm_over_native"] is not None:
             parts.append(f"WASM / native {r['wasm_over_native']:.2f} (of minimums {r['wasm_over_native_min']:.2f})")
+        if r.get("wasm_no_epoch_over_native") is not None:
+            parts.append(f"WASM without epoch checks / native {r['wasm_no_epoch_over_native']:.2f}")
         if r.get("wasm_over_native_gcc") is not None:
             parts.append(f"WASM / gcc {r['wasm_over_native_gcc']:.2f}")
         if r["reference_over_wasm_end_to_end"] is not None:

@@ -12,6 +12,15 @@
 #define LC_EXPORT(name) __attribute__((visibility("default")))
 #endif
 
+/* Unroll hint for hot loops (fewer back-edges, each of which carries wasmtime's
+ * epoch check); clang only, other compilers decide for themselves. */
+#if defined(__clang__)
+#define LC_UNROLL(n) _Pragma(LC_STR(clang loop unroll_count(n)))
+#define LC_STR(x) #x
+#else
+#define LC_UNROLL(n)
+#endif
+
 extern lc_status lc_status_slot;
 
 static inline int32_t lc_fail(int32_t code, int32_t detail) {

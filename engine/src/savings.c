@@ -181,7 +181,7 @@ static void lanes_fast(const sctx *c, const lc_savings_policies *p, int32_t i, i
     inv[k] = avc[k] = fee[k] = (v2d){0.0, 0.0};
     prev[k] = av[k] * m->n_bef[0]; /* A(t) = AV(t) N(t), carried so each product is computed once */
   }
-#pragma clang loop unroll_count(2)
+  LC_UNROLL(2)
   for (int32_t t = 0; t < len; t++) {
     const double v = c->sc->disc[t];
     const double *r = c->sc->fund_return + (size_t)t * (size_t)S + (size_t)s0;

@@ -175,7 +175,7 @@ static void project_unit(const ctx *c, const double *vv, int32_t entry, int32_t 
       const int32_t k = r.end - w.dm;
       double a_if = 0, a_death = 0, a_maint = 0;
       /* Unrolled: fewer loop back-edges, each of which carries wasmtime's epoch check. */
-#pragma clang loop unroll_count(4)
+      LC_UNROLL(4)
       for (int32_t j = 0; j < k; j++) {
         const double bd = bef;
         a_if += bd * v[j];

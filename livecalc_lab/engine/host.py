@@ -131,7 +131,8 @@ class _Instance:
         self.owner = owner
         self.store = wasmtime.Store(owner._wt_engine)
         self.store.set_limits(memory_size=owner.memory_limit)
-        self.store.set_epoch_deadline(max(1, int(owner.timeout / _TICK)))
+        if owner.interruptible:
+            self.store.set_epoch_deadline(max(1, int(owner.timeout / _TICK)))
         try:
             self.instance = wasmtime.Instance(self.store, owner._module, [])
         except wasmtime.WasmtimeError as exc:
@@ -187,7 +188,8 @@ class _Instance:
         fn = self.fn.get(name)
         if fn is None:
             raise EngineError(f"engine module does not export {name}", call=name)
-        self.store.set_epoch_deadline(max(1, int(self.owner.timeout / _TICK)))
+        if self.owner.interruptible:
+            self.store.set_epoch_deadline(max(1, int(self.owner.timeout / _TICK)))
         try:
             return fn(self.store, *args)
         except wasmtime.Trap as trap:
@@ -257,6 +259,10 @@ class Engine:
         Maximum linear memory per instance, bytes (default 2 GiB).
     timeout : float
         Maximum wall time of one engine call, seconds (epoch deadline).
+    interruptible : bool
+        Keep the epoch deadline (default). ``False`` compiles the module without
+        epoch checks: calls can then run forever. For benchmarks that measure what
+        the deadline costs; never for valuations.
 
     Raises
     ------
@@ -272,7 +278,7 @@ class Engine:
     """
 
     def __init__(self, module: bytes | str | Path | None = None, *, memory_limit: int = DEFAULT_MEMORY_LIMIT,
-                 timeout: float = DEFAULT_TIMEOUT):
+                 timeout: float = DEFAULT_TIMEOUT, interruptible: bool = True):
         if module is None or isinstance(module, (str, Path)) and not str(module).lstrip().startswith("("):
             path = Path(module) if module is not None else ENGINE_PATH
             if not path.is_file():
@@ -288,8 +294,9 @@ class Engine:
             data = bytes(module)
         self.memory_limit = int(memory_limit)
         self.timeout = float(timeout)
+        self.interruptible = bool(interruptible)
         cfg = wasmtime.Config()
-        cfg.epoch_interruption = True
+        cfg.epoch_interruption = self.interruptible
         self._wt_engine = wasmtime.Engine(cfg)
         try:
             self._module = wasmtime.Module(self._wt_engine, data)
@@ -304,7 +311,7 @@ class Engine:
             raise EngineError(
                 f"engine module imports {', '.join(self.imports)}; the engine must import nothing", call="load"
             )
-        self._ticker = _Ticker(self._wt_engine)
+        self._ticker = _Ticker(self._wt_engine) if self.interruptible else None
         self._local = threading.local()
         self.check()
 
