@@ -42,22 +42,12 @@ from livecalc_lab.model import reference_savings as rs
 from livecalc_lab.model.savings_policies import read_savings_policies
 from livecalc_lab.savings_valuation import engine_basis, engine_columns
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "lifelib-savings"
-RETURNS = DATA / "scen_monthly_returns_1000x242.csv.gz"
+from lifelib_savings import CASE_A_MEAN_PV_NET_CF, CASE_B_SUM_PV_NET_CF, CASE_C_SUM_MEAN_PV_GMAB, CASE_C_SUM_MEAN_PV_NET_CF, DATA, LIFELIB_PV, N_SCEN, RETURNS
+
 REL = 1e-9
 TOTAL_REL = 1e-12
-N_SCEN = 1000
 
-# lifelib's published figures (README of the lifelib-savings data)
-CASE_A_MEAN_PV_NET_CF = 44386401.3008268  # mean over all 9,000 lanes
-CASE_B_SUM_PV_NET_CF = 3507113709040.1406
-CASE_C_SUM_MEAN_PV_NET_CF = 3496737675906.5244
-CASE_C_SUM_MEAN_PV_GMAB = 16364103862.84859
 
-LIFELIB_PV = [
-    "pv_premiums", "pv_claims_death", "pv_claims_lapse", "pv_claims_maturity", "pv_claims", "pv_expenses",
-    "pv_commissions", "pv_inv_income", "pv_av_change", "pv_net_cf", "pv_gmdb", "pv_gmab",
-]  # fmt: skip
 EX2_PV = [*LIFELIB_PV, "pv_maint_fee"]
 K = {name: k for k, name in enumerate(_abi.SAV_PV_NAMES)}
 

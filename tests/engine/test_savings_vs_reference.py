@@ -47,7 +47,8 @@ from livecalc_lab.model.savings_policies import read_savings_policies
 from livecalc_lab.model.scenarios import generate_for_basis
 from livecalc_lab.savings_valuation import engine_basis, engine_columns
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "lifelib-savings"
+from lifelib_savings import DATA, MIXED
+
 RTOL = 1e-9
 NAMES = _abi.SAV_PV_NAMES
 K = {name: k for k, name in enumerate(NAMES)}
@@ -224,17 +225,6 @@ def test_no_decrements_without_inflation_is_bit_exact(engine, basis, pols, n_sce
     assert_agree(engine, pols, basis, r, disc)  # exact: asserts array_equal
 
 
-MIXED = pl.DataFrame({
-    "policy_id": [11, 12, 13, 14, 15, 16, 17],
-    "spec_id": ["A", "B", "C", "D", "B", "A", "D"],
-    "age_at_entry": [70, 45, 95, 100, 30, 60, 110],
-    "policy_term": [10, 20, 5, 5, 3, 15, 5],
-    "policy_count": [100.0, 12.5, 3.0, 40.0, 7.0, 1.0, 2.0],
-    "sum_assured": [500000.0, 200000.0, 300000.0, 150000.0, 90000.0, 1000.0, 50000.0],
-    "duration_mth": [0, 30, 0, 13, -4, 100, 0],
-    "premium_pp": [450000.0, 150000.0, 2000.0, 1500.0, 95000.0, 2000.0, 800.0],
-    "av_pp_init": [0.0, 160000.0, 0.0, 18000.0, 0.0, 2500.0, 0.0],
-})  # in-force, new, future and whole-life points (the reference model test's MIXED)
 
 
 def test_ex2_sim5_on_a_mixed_portfolio(engine):
