@@ -468,11 +468,7 @@ class Engine:
             return self._value_slice(basis, cols, span, n_months, cf_lines, scen, alt)
 
         t0 = time.perf_counter()
-        if threads > 1 and len(bounds) > 1:
-            with ThreadPoolExecutor(max_workers=int(threads), thread_name_prefix="livecalc-engine") as ex:
-                parts = list(ex.map(work, bounds))
-        else:
-            parts = [work(b) for b in bounds]
+        parts = _run_spans(work, bounds, threads)
         pv = np.empty((_abi.N_PV, n), dtype=np.float64)
         prem = np.empty(n, dtype=np.float64)
         pv_alt = np.empty((_abi.N_PV, n), dtype=np.float64) if alt is not None else None
@@ -660,11 +656,7 @@ class Engine:
                                        point_totals, mask)
 
         t0 = time.perf_counter()
-        if threads > 1 and len(bounds) > 1:
-            with ThreadPoolExecutor(max_workers=int(threads), thread_name_prefix="livecalc-engine") as ex:
-                parts = list(ex.map(work, bounds))
-        else:
-            parts = [work(b) for b in bounds]
+        parts = _run_spans(work, bounds, threads)
         engine_seconds = sum(p[3] for p in parts) if threads <= 1 else time.perf_counter() - t0
         pv = None
         if per_lane:
@@ -893,6 +885,14 @@ def _policy_columns(policies: Any, basis: Any) -> dict[str, np.ndarray]:
     if basis.premium_basis == "table":
         cols["premium_rate"] = col("premium_rate", np.float64)
     return cols
+
+
+def _run_spans(work: Any, bounds: list[tuple[int, int]], threads: int) -> list[Any]:
+    """``work`` on each span, on ``threads`` threads (each with its own Store), results in span order."""
+    if threads > 1 and len(bounds) > 1:
+        with ThreadPoolExecutor(max_workers=int(threads), thread_name_prefix="livecalc-engine") as ex:
+            return list(ex.map(work, bounds))
+    return [work(b) for b in bounds]
 
 
 def _months_needed(cols: dict[str, np.ndarray], basis: Any, for_premium: bool = False) -> int:
