@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -134,6 +135,8 @@ class DataApiClient:
         self._token = token if token is not None else os.environ.get("LIVECALC_TOKEN")
         self._http = httpx.Client(base_url=self.url, timeout=timeout, verify=verify,
                                   headers={"User-Agent": f"livecalc-lab/{__version__}"})
+        # A dataset opened in a notebook is rarely closed: its connections close when it is collected.
+        self._finalizer = weakref.finalize(self, self._http.close)
 
     def __repr__(self) -> str:
         return f"DataApiClient({self.url!r})"
@@ -146,7 +149,7 @@ class DataApiClient:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._http.close()
+        self._finalizer()
 
     # ---- requests --------------------------------------------------------------------------
 
@@ -260,7 +263,7 @@ class RemoteDataset:
     def schema(self) -> SchemaReport:
         """Which policy columns the projection needs and where this dataset has each (as :meth:`Dataset.schema`)."""
         body = self.client.schema(self.id)
-        columns = {c["name"]: c["dtype"] for c in body["sourceColumns"]}
+        columns = {c["name"]: _dtype(c["dtype"]) for c in body["sourceColumns"]}
         sources = {c["name"]: c["source"] for c in body["columns"] if c["source"] is not None and c["name"] != "product"}
         extra = list(body["extra"]) + (["product"] if "product" in columns else [])
         extra = [c for c in columns if c in set(extra)]
@@ -342,6 +345,12 @@ def inline_assumptions(assumptions: Any) -> dict[str, Any]:
             spec["file"] = file
         tables[file] = Path(table.path).read_text(encoding="utf-8")
     return {"manifest": manifest, "tables": tables}
+
+
+def _dtype(name: str) -> Any:
+    """A polars type from its name (``Int64``, ``String``, ``Date``); other names stay text."""
+    dtype = getattr(pl, name, None) if name.isidentifier() else None
+    return dtype if isinstance(dtype, type) and issubclass(dtype, pl.DataType) else name
 
 
 def _snake(name: str) -> str:

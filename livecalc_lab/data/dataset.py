@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -428,6 +429,11 @@ def open_dataset(uri_or_source: Any, *, credential: Any = None, version: str | N
         if version is None and filter is None and not options:
             return uri_or_source
         uri_or_source = uri_or_source.source
+    service = sys.modules.get("livecalc_lab.api.client")  # only loaded once a Data API dataset was opened
+    if service is not None and isinstance(uri_or_source, service.RemoteDataset):
+        if version is not None or filter is not None or options:
+            raise DataError(f"{uri_or_source.label}: a Data API dataset takes no version, filter or read options")
+        return uri_or_source
     if isinstance(uri_or_source, PolicySource):
         src = uri_or_source
         if version is not None or filter is not None or options:
