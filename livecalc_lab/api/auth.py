@@ -30,10 +30,13 @@ grants every dataset, ``datasets:<id>:read`` one dataset; a dataset's
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -46,6 +49,7 @@ __all__ = ["AuthSettings", "Principal", "TokenVerifier", "mint_token", "MIN_SECR
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 §3.2)
 MAX_TOKEN_LIFETIME = 24 * 3600.0
 _MAX_TOKEN_CHARS = 8192
+_VERIFIED_TOKENS = 4096
 _ALG_NAME = re.compile(r"^[A-Za-z0-9]{1,16}$")
 _AUTH_KEYS = frozenset({"issuer", "audience", "leeway_seconds", "hs256_secret_env", "public_keys", "jwks_file"})
 
@@ -156,6 +160,9 @@ class TokenVerifier:
         if not self.algorithms:
             raise ConfigError("no token key is configured: set LIVECALC_JWT_SECRET, or [api.auth] public_keys or jwks_file")
         self._jwt = jwt
+        # Tokens already verified, by SHA-256, until their exp: a client sends the same token many times.
+        self._verified: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, authorization: str | None) -> Principal:
         """The principal of a request, from its ``Authorization`` header value.
@@ -165,8 +172,23 @@ class TokenVerifier:
         AuthError
             Status 401, for every reason the token is not accepted.
         """
-        jwt = self._jwt
         token = _bearer(authorization)
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            hit = self._verified.get(digest)
+            if hit is not None and time.time() < hit[1]:
+                self._verified.move_to_end(digest)
+                return hit[0]
+        principal, expires = self._verify(token)
+        with self._lock:
+            self._verified[digest] = (principal, expires)
+            while len(self._verified) > _VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        """The principal and the time it stops being valid (``exp`` + leeway), or AuthError."""
+        jwt = self._jwt
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -202,7 +224,7 @@ class TokenVerifier:
                 raise AuthError(_reason(jwt, exc)) from None
         if claims is None:
             raise AuthError("token signature is not valid")
-        return Principal(_subject(claims), frozenset(_scopes(claims)))
+        return Principal(_subject(claims), frozenset(_scopes(claims))), float(claims["exp"]) + self.settings.leeway_seconds
 
 
 def mint_token(

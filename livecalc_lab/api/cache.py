@@ -51,7 +51,13 @@ class ResponseCache:
         self.misses = 0
 
     def get(self, key: Hashable) -> bytes | None:
-        """The value under ``key`` if present and fresh, else None."""
+        """The value under ``key`` if present and fresh (counted as a hit), else None."""
+        value = self._fresh(key)
+        if value is not None:
+            self.hits += 1
+        return value
+
+    def _fresh(self, key: Hashable) -> bytes | None:
         with self._lock:
             hit = self._entries.get(key)
             if hit is None:
@@ -83,14 +89,12 @@ class ResponseCache:
         """
         value = self.get(key)
         if value is not None:
-            self.hits += 1
             return value
         with self._lock:
             gate = self._inflight.setdefault(key, threading.Lock())
         with gate:
             value = self.get(key)  # another caller may have computed it while we waited
             if value is not None:
-                self.hits += 1
                 return value
             self.misses += 1
             try:

@@ -17,6 +17,7 @@ from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -54,6 +55,7 @@ _bearer = HTTPBearer(
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {
+        400: "the body cannot be read as text",
         401: "no valid bearer token",
         403: "the token does not grant access to this dataset (or the dataset is not registered)",
         404: "no dataset (or assumption set) with this id is registered",
@@ -74,7 +76,7 @@ def _arrow_or_json(model: type, what: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def principal(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None) -> Principal:
+async def principal(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None) -> Principal:
     """The caller, as checked by the token gate before the request got here."""
     return request.scope["state"]["principal"]
 
@@ -99,10 +101,8 @@ def build_router(state: "ServiceState") -> APIRouter:
     """The routes, bound to ``state`` (settings, registry, cache)."""
     router = APIRouter()
     settings, registry, cache = state.settings, state.registry, state.cache
-    ids = list(registry.entries)
-    DatasetId = Annotated[
-        str, Path(pattern=DATASET_ID.pattern, description="a registered dataset id", examples=ids[:1] or ["demo"])
-    ]
+    # The example is fixed: /openapi.json needs no token, so it must not name the registered datasets.
+    DatasetId = Annotated[str, Path(pattern=DATASET_ID.pattern, description="a registered dataset id", examples=["demo"])]
     Caller = Annotated[Principal, Security(principal)]
 
     def visible(caller: Principal, dataset_id: str) -> DatasetEntry:
@@ -121,19 +121,31 @@ def build_router(state: "ServiceState") -> APIRouter:
         except (DataError, ConfigError) as exc:
             raise HTTPException(503, registry.redact(entry, str(exc))) from None
 
-    def metadata_of(op: "Opened") -> tuple[dict[str, Any], bytes]:
-        """``(JSON body, Arrow body)`` of the metadata, cached by version."""
-        def compute() -> bytes:
-            try:
-                meta = op.dataset.metadata
-                body = _bodies.metadata_body(op.entry.id, op.entry.title, op.entry.source.type, meta, op.version)
-                return _bodies.metadata_arrow(body, meta.columns)
-            except DataError as exc:
-                raise HTTPException(503, registry.redact(op.entry, str(exc))) from None
+    def metadata_arrow(op: "Opened") -> bytes:
+        """The metadata as Arrow (its JSON body in the schema metadata)."""
+        try:
+            meta = op.dataset.metadata
+            body = _bodies.metadata_body(op.entry.id, op.entry.title, op.entry.source.type, meta, op.version)
+            return _bodies.metadata_arrow(body, meta.columns)
+        except DataError as exc:
+            raise HTTPException(503, registry.redact(op.entry, str(exc))) from None
 
-        key = (op.entry.id, op.version, "metadata")
-        arrow = cache.get_or_compute(key, compute) if op.version is not None else compute()
-        return _bodies.read_arrow(arrow)[1], arrow
+    def metadata_of(op: "Opened") -> dict[str, Any]:
+        """The metadata body, cached by version."""
+        return _bodies.read_arrow(cache.get_or_compute((op.entry.id, op.version, "metadata"), lambda: metadata_arrow(op)))[1]
+
+    async def opened_now(entry: DatasetEntry) -> "Opened":
+        """:func:`opened` without leaving the event loop for a local file (a stat and a 128 KiB read)."""
+        if entry.source.type == "local":
+            return opened(entry)
+        return await run_in_threadpool(opened, entry)
+
+    async def cached(key: tuple[Any, ...], compute: Any) -> bytes:
+        """A cached body at once, or computed in a worker thread (one computation per key)."""
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        return await run_in_threadpool(cache.get_or_compute, key, compute)
 
     # ---- routes ----------------------------------------------------------------------------
 
@@ -150,7 +162,7 @@ def build_router(state: "ServiceState") -> APIRouter:
                 continue
             item: dict[str, Any] = {"id": entry.id, "title": entry.title, "sourceType": entry.source.type}
             try:
-                body, _ = metadata_of(opened(entry))
+                body = metadata_of(opened(entry))
                 item.update(rows=body["rows"], bytes=body["bytes"], version=body["version"])
             except HTTPException as exc:
                 item["error"] = exc.detail
@@ -160,11 +172,12 @@ def build_router(state: "ServiceState") -> APIRouter:
     @router.get("/datasets/{dataset_id}/metadata", response_model=None, tags=["datasets"],
                 responses={**_arrow_or_json(MetadataBody, "rows, bytes, columns and version"), **_errors(401, 403, 404, 422, 503)},
                 summary="Rows, bytes, columns and version, without loading the data")
-    def metadata(dataset_id: DatasetId, request: Request, caller: Caller) -> Response:
-        body, arrow = metadata_of(opened(visible(caller, dataset_id)))
+    async def metadata(dataset_id: DatasetId, request: Request, caller: Caller) -> Response:
+        op = await opened_now(visible(caller, dataset_id))
+        arrow = await cached((op.entry.id, op.version, "metadata"), lambda: metadata_arrow(op))
         if wants_arrow(request):
             return Response(arrow, media_type=ARROW_STREAM)
-        return JSONResponse(body)
+        return JSONResponse(_bodies.read_arrow(arrow)[1])
 
     @router.get("/datasets/{dataset_id}/schema", response_model=SchemaBody, tags=["datasets"],
                 responses=_errors(401, 403, 404, 422, 503),
@@ -181,7 +194,7 @@ def build_router(state: "ServiceState") -> APIRouter:
     @router.get("/datasets/{dataset_id}/sample", response_model=None, tags=["datasets"],
                 responses={**_arrow_or_json(SampleBody, "the sampled rows"), **_errors(401, 403, 404, 422, 503)},
                 summary="A reproducible sample: the same rows as ds.sample(n, seed) in Python")
-    def sample(
+    async def sample(
         dataset_id: DatasetId,
         request: Request,
         caller: Caller,
@@ -189,7 +202,7 @@ def build_router(state: "ServiceState") -> APIRouter:
                                 description=f"policies to draw (at most {settings.max_sample:,})")] = min(10_000, settings.max_sample),
         seed: Annotated[int, Query(ge=0, le=MAX_SEED, description="sample seed, 0 <= seed < 2**64")] = 42,
     ) -> Response:
-        op = opened(visible(caller, dataset_id))
+        op = await opened_now(visible(caller, dataset_id))
 
         def compute() -> bytes:
             try:
@@ -199,14 +212,14 @@ def build_router(state: "ServiceState") -> APIRouter:
                 raise HTTPException(503, registry.redact(op.entry, str(exc))) from None
 
         key = (op.entry.id, op.version, n, seed)
-        arrow = cache.get_or_compute((*key, "arrow"), compute)
+        arrow = await cached((*key, "arrow"), compute)
         if wants_arrow(request):
             return Response(arrow, media_type=ARROW_STREAM)
-        body = cache.get_or_compute((*key, "json"), lambda: _bodies.sample_json_from_arrow(arrow))
+        body = await cached((*key, "json"), lambda: _bodies.sample_json_from_arrow(arrow))
         return Response(body, media_type="application/json")
 
     @router.post("/datasets/{dataset_id}/validate", response_model=ValidationBody, tags=["datasets"],
-                 responses=_errors(401, 403, 404, 413, 422, 503),
+                 responses=_errors(400, 401, 403, 404, 413, 422, 503),
                  summary="What the dataset needs that the assumption set does not cover, and every bad value")
     def validate(dataset_id: DatasetId, request_body: ValidateRequest, caller: Caller) -> Response:
         entry = visible(caller, dataset_id)

@@ -111,3 +111,15 @@ def test_minted_tokens_verify_and_expire():
 def test_minting_limits(kwargs, fragment):
     with pytest.raises(ConfigError, match=fragment):
         mint_token(["datasets:read"], **kwargs)
+
+
+def test_a_remembered_token_still_expires():
+    import time
+
+    v = TokenVerifier(AuthSettings(leeway_seconds=0), environ={"LIVECALC_JWT_SECRET": SECRET})
+    token = mint_token(["datasets:read"], secret=SECRET, lifetime_seconds=1, now=int(time.time()))
+    first = v.verify(f"Bearer {token}")
+    assert v.verify(f"Bearer {token}") is first  # verified once, then remembered
+    time.sleep(2.1)
+    with pytest.raises(AuthError, match="expired"):
+        v.verify(f"Bearer {token}")
