@@ -345,13 +345,16 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the Data API (needs LIVECALC_JWT_SECRET, or public keys in [api.auth])."""
+    levels = ("critical", "error", "warning", "info", "debug", "trace")
+    if log_level.lower() not in levels:
+        raise typer.BadParameter(f"--log-level must be one of {', '.join(levels)}, not {log_level!r}")
     try:
         from livecalc_lab.api.app import serve as run_service
     except ImportError as exc:  # pragma: no cover - depends on the install
         err_console.print(f"error: the Data API needs its extra: pip install 'livecalc-lab[api]' ({exc.name} is missing)")
         raise typer.Exit(code=1) from None
     try:
-        run_service(str(config) if config is not None else None, host=host, port=port, log_level=log_level)
+        run_service(str(config) if config is not None else None, host=host, port=port, log_level=log_level.lower())
     except LivecalcError as exc:
         _fail(exc)
 
