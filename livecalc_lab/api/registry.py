@@ -13,6 +13,7 @@ and table names are replaced (:meth:`Registry.redact`).
 
 from __future__ import annotations
 
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class Opened:
     entry: DatasetEntry
     dataset: Any  # livecalc_lab.data.Dataset
     version: str | None
+    stat: tuple[int, int, int] | None = None  # size, mtime and inode of a single local file when opened
 
 
 class Registry:
@@ -80,10 +82,19 @@ class Registry:
             raise DataError(self.redact(entry, str(exc))) from None
         if held is not None and held.version == version:
             return held
-        opened = Opened(entry, ds, version)
+        opened = Opened(entry, ds, version, _stat(entry))
         with self._lock:
             self._held[entry.id] = opened
         return opened
+
+    def looks_unchanged(self, entry: DatasetEntry) -> bool:
+        """True when a single local file is held and its size, mtime and inode are as when it was opened.
+
+        Then :meth:`open` costs a stat and a 128 KiB read (the content hash is cached), cheap
+        enough for the event loop; otherwise it may hash a whole new file and belongs in a thread.
+        """
+        held = self._held.get(entry.id)
+        return held is not None and held.stat is not None and held.stat == _stat(entry)
 
     def _credential(self, entry: DatasetEntry) -> Any:
         if entry.credential is None:
@@ -141,6 +152,16 @@ class Registry:
             raise AssumptionError(str(exc).replace(str(folder), f"assumption set '{set_id}'")) from None
         self._assumptions[set_id] = (token, aset)
         return aset
+
+
+def _stat(entry: DatasetEntry) -> tuple[int, int, int] | None:
+    if entry.source.type != "local":
+        return None
+    try:
+        st = entry.source.path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
 def _folder_token(folder: Path) -> tuple[Any, ...]:

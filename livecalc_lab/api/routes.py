@@ -135,8 +135,8 @@ def build_router(state: "ServiceState") -> APIRouter:
         return _bodies.read_arrow(cache.get_or_compute((op.entry.id, op.version, "metadata"), lambda: metadata_arrow(op)))[1]
 
     async def opened_now(entry: DatasetEntry) -> "Opened":
-        """:func:`opened` without leaving the event loop for a local file (a stat and a 128 KiB read)."""
-        if entry.source.type == "local":
+        """:func:`opened`, on the event loop when that is cheap (a local file seen unchanged), else in a thread."""
+        if registry.looks_unchanged(entry):
             return opened(entry)
         return await run_in_threadpool(opened, entry)
 
