@@ -9,6 +9,7 @@ The public API::
 
     ds = lc.open_dataset("azure://book/policies.parquet")   # or a path, abfss://, postgresql://, sqlite:///
     ds.metadata, ds.sample(10_000, seed=42), list(ds.iter_chunks())
+    ds = lc.open_dataset("livecalc+https://host/datasets/book", token=token)   # served by a Data API
 
 Errors all derive from :class:`LivecalcError`.
 """
@@ -16,7 +17,7 @@ Errors all derive from :class:`LivecalcError`.
 from livecalc_lab._version import __version__
 from livecalc_lab.assumptions import AssumptionSet, demo_assumptions, load_assumptions
 from livecalc_lab.data import Dataset, PolicySource, open_dataset, synthetic_portfolio, upload
-from livecalc_lab.errors import AssumptionError, DataError, EngineError, LivecalcError
+from livecalc_lab.errors import AssumptionError, AuthError, ConfigError, DataError, EngineError, LivecalcError
 from livecalc_lab.model.policies import demo_policies, read_policies
 from livecalc_lab.model.scenarios import ScenarioSet, ScenarioSpec, hull_white, read_scenarios
 from livecalc_lab.results import ValuationResult
@@ -27,6 +28,9 @@ __all__ = [
     "__version__",
     "AssumptionError",
     "AssumptionSet",
+    "AuthError",
+    "ConfigError",
+    "DataApiClient",
     "DataError",
     "Dataset",
     "EngineError",
@@ -48,3 +52,11 @@ __all__ = [
     "synthetic_portfolio",
     "upload",
 ]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy, so that importing livecalc_lab stays fast
+    if name == "DataApiClient":
+        from livecalc_lab.api.client import DataApiClient
+
+        return DataApiClient
+    raise AttributeError(f"module 'livecalc_lab' has no attribute {name!r}")

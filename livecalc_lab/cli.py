@@ -8,6 +8,9 @@ is a path or any URI :func:`livecalc_lab.open_dataset` understands.
 ``livecalc datasets validate URI``, ``livecalc upload FILE azure://container/name`` and
 ``livecalc synth N OUT`` work with policy datasets.
 
+``livecalc serve [--config datasets.toml] [--host 127.0.0.1] [--port 8765]`` runs the Data API;
+``livecalc token --scope datasets:read`` prints a short-lived token for it.
+
 Errors in the input are printed as one line naming the file, row, column and
 value, without a traceback, and the exit status is 1.
 """
@@ -329,6 +332,73 @@ def synth(
         _fail(exc)
         return
     typer.echo(f"{n:,} policies written to {path}")
+
+
+@app.command()
+def serve(
+    config: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="TOML file with a [datasets] table (and [api]). "
+                                     "Default: the bundled portfolio as dataset 'demo'.")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the Data API (needs LIVECALC_JWT_SECRET, or public keys in [api.auth])."""
+    levels = ("critical", "error", "warning", "info", "debug", "trace")
+    if log_level.lower() not in levels:
+        raise typer.BadParameter(f"--log-level must be one of {', '.join(levels)}, not {log_level!r}")
+    try:
+        from livecalc_lab.api.app import serve as run_service
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        err_console.print(f"error: the Data API needs its extra: pip install 'livecalc-lab[api]' ({exc.name} is missing)")
+        raise typer.Exit(code=1) from None
+    try:
+        run_service(str(config) if config is not None else None, host=host, port=port, log_level=log_level.lower())
+    except LivecalcError as exc:
+        _fail(exc)
+
+
+def _seconds(text: str) -> float:
+    """``900``, ``90s``, ``15m``, ``2h`` as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    t = text.strip().lower()
+    try:
+        return float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
+    except ValueError:
+        raise typer.BadParameter(f"expected a duration such as 900, 15m or 1h, not {text!r}") from None
+
+
+@app.command()
+def token(
+    scope: Annotated[list[str], typer.Option("--scope", "-s", help="Scope to grant, e.g. datasets:read or "
+                                              "datasets:demo:read (repeatable).")],
+    ttl: Annotated[str, typer.Option("--ttl", help="Lifetime: seconds, or 15m, 1h (at most 24h).")] = "15m",
+    config: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="Service config, for its [api.auth] issuer and audience.")
+    ] = None,
+    subject: Annotated[Optional[str], typer.Option("--subject", help="The sub claim (default: your login).")] = None,
+) -> None:
+    """Print a short-lived HS256 token for a local Data API (signed with LIVECALC_JWT_SECRET)."""
+    import os
+
+    try:
+        from livecalc_lab.api.auth import AuthSettings, mint_token
+        from livecalc_lab.config import Config, load_config
+
+        settings = AuthSettings.from_config(load_config(config) if config is not None else Config())
+        env = settings.hs256_secret_env or "LIVECALC_JWT_SECRET"
+        secret = os.environ.get(env)
+        if not secret:
+            err_console.print(f"error: {env} is not set; it holds the secret the service verifies tokens with")
+            raise typer.Exit(code=1)
+        typer.echo(mint_token(scope, secret=secret, issuer=settings.issuer, audience=settings.audience,
+                              lifetime_seconds=_seconds(ttl), subject=subject))
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        err_console.print(f"error: tokens need PyJWT: pip install 'livecalc-lab[api]' ({exc.name} is missing)")
+        raise typer.Exit(code=1) from None
+    except LivecalcError as exc:
+        _fail(exc)
 
 
 def main() -> None:

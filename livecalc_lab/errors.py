@@ -8,7 +8,7 @@ without a debugger.
 
 from __future__ import annotations
 
-__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError"]
+__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError", "AuthError", "ConfigError"]
 
 
 class LivecalcError(Exception):
@@ -57,4 +57,31 @@ class StatsError(LivecalcError, ValueError):
     range, accumulators that cannot be merged, or a tail buffer too small for the
     CTE asked of it. It is also a :class:`ValueError`, so callers that catch
     ``ValueError`` keep working.
+    """
+
+
+class AuthError(LivecalcError):
+    """A request or token that the Data API does not accept.
+
+    Raised for a missing, malformed, expired or wrongly signed token, a wrong
+    issuer or audience (``status`` 401), and for a valid token without the scope
+    a dataset needs (``status`` 403). Messages never quote the token or a secret.
+
+    Attributes
+    ----------
+    status : int
+        The HTTP status the service answers with (401 or 403).
+    """
+
+    def __init__(self, message: str, *, status: int = 401):
+        super().__init__(message)
+        self.status = status
+
+
+class ConfigError(LivecalcError):
+    """A configuration file (``config.toml``, ``livecalc serve --config``) that cannot be used.
+
+    Raised for invalid TOML, an unknown key, a secret written in the file
+    instead of referenced, an unset environment variable a credential refers
+    to, or a service that cannot start as configured (no JWT secret or key).
     """

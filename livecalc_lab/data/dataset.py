@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -404,7 +405,11 @@ def open_dataset(uri_or_source: Any, *, credential: Any = None, version: str | N
     Parameters
     ----------
     uri_or_source : str, pathlib.Path, PolicySource or Dataset
-        A path or URI (see :class:`PolicySource` for the forms understood).
+        A path or URI (see :class:`PolicySource` for the forms understood), or
+        ``livecalc+https://host/datasets/<id>``: a dataset served by a LiveCalc
+        Data API, returned as a :class:`~livecalc_lab.api.client.RemoteDataset`
+        whose metadata, schema, samples and validation come from the service
+        (pass ``token=``; default ``$LIVECALC_TOKEN``).
     credential : optional
         A SAS token, account key or token credential (Azure), or a database
         password; kept out of the PolicySource. A password or SAS token inside
@@ -428,6 +433,11 @@ def open_dataset(uri_or_source: Any, *, credential: Any = None, version: str | N
         if version is None and filter is None and not options:
             return uri_or_source
         uri_or_source = uri_or_source.source
+    service = sys.modules.get("livecalc_lab.api.client")  # only loaded once a Data API dataset was opened
+    if service is not None and isinstance(uri_or_source, service.RemoteDataset):
+        if version is not None or filter is not None or options:
+            raise DataError(f"{uri_or_source.label}: a Data API dataset takes no version, filter or read options")
+        return uri_or_source
     if isinstance(uri_or_source, PolicySource):
         src = uri_or_source
         if version is not None or filter is not None or options:
@@ -440,9 +450,25 @@ def open_dataset(uri_or_source: Any, *, credential: Any = None, version: str | N
         return Dataset(src, credential=credential)
     if not isinstance(uri_or_source, (str, Path)):
         raise TypeError(f"open_dataset takes a path, URI, PolicySource or Dataset, not {type(uri_or_source).__name__}")
+    if isinstance(uri_or_source, str) and uri_or_source.startswith("livecalc+"):
+        return _open_service(uri_or_source, credential, version, filter, options)
     clean, secret = split_credentials(str(uri_or_source))
     src = PolicySource.from_uri(clean, version=version, filter=filter, **options)
     return Dataset(src, credential=credential if credential is not None else secret)
+
+
+def _open_service(url: str, credential: Any, version: str | None, filter: str | None, options: dict[str, Any]) -> Any:
+    """A dataset of a LiveCalc Data API (``livecalc+https://host/datasets/<id>``): see :mod:`livecalc_lab.api.client`."""
+    from livecalc_lab.api.client import open_remote
+
+    token = options.pop("token", None)
+    if token is not None and credential is not None:
+        raise DataError("give the Data API token as token= or credential=, not both")
+    if version is not None or filter is not None or options:
+        raise DataError(
+            "a Data API dataset takes no version, filter or read options: they are set where the dataset is registered"
+        )
+    return open_remote(url, token=token if token is not None else credential)
 
 
 def read_chunk(source: PolicySource | str, chunk_id: str, *, credential: Any = None) -> Policies:

@@ -1,9 +1,8 @@
-"""Fixtures for the data layer: real Azurite and PostgreSQL servers on 127.0.0.1, SQLite, sample data.
+"""Fixtures for the data layer: a real PostgreSQL server on 127.0.0.1 (Azurite is in ``tests/conftest.py``).
 
-Azurite comes from ``node_modules/.bin/azurite-blob`` (``npm install azurite@3.35``, run by the
-README's test command); PostgreSQL from Debian's package (``/usr/lib/postgresql/*/bin``), run as
-the ``postgres`` user when the tests run as root (``initdb`` refuses root). A test that needs a
-server is skipped, with the reason, only when the server cannot be started at all.
+PostgreSQL comes from Debian's package (``/usr/lib/postgresql/*/bin``), run as the ``postgres``
+user when the tests run as root (``initdb`` refuses root). A test that needs the server is
+skipped, with the reason, only when the server cannot be started at all.
 """
 
 from __future__ import annotations
@@ -12,109 +11,17 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from _servers import free_port, wait_for_port
+
 BAD = Path(__file__).parent / "bad"
-# Azurite's well-known development account (public, documented by Microsoft; not a secret).
-AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own metadata cache (nothing is written to ~/.cache)."""
-    from livecalc_lab.data import _cache
-
-    folder = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("LIVECALC_CACHE_DIR", str(folder))
-    _cache._MEMO.clear()
-    return folder
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[Any], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-# ---- Azurite ---------------------------------------------------------------------------------
-
-
-def _azurite_binary() -> str | None:
-    local = ROOT / "node_modules" / ".bin" / "azurite-blob"
-    return str(local) if local.exists() else shutil.which("azurite-blob")
-
-
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A running Azurite blob service; yields its connection string."""
-    exe = _azurite_binary()
-    if exe is None:
-        pytest.skip("Azurite is not installed (npm install azurite@3.35; the README's test command does it)")
-    port = free_port()
-    log = tmp_path_factory.mktemp("azurite") / "azurite.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
-             "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        if not _wait_for_port(port, proc, 30):
-            pytest.skip(f"Azurite did not start: {log.read_text(errors='replace')[-500:]}")
-        yield (
-            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
-        )
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-@pytest.fixture
-def blob_env(azurite: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """AZURE_STORAGE_CONNECTION_STRING pointing at Azurite, for this test."""
-    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite)
-    return azurite
-
-
-@pytest.fixture
-def container(blob_env: str) -> Iterator[Any]:
-    """A fresh, empty container (a ContainerClient); deleted afterwards."""
-    from azure.storage.blob import BlobServiceClient
-
-    with BlobServiceClient.from_connection_string(blob_env) as service:
-        client = service.create_container(f"t{uuid.uuid4().hex[:20]}")
-        try:
-            yield client
-        finally:
-            client.delete_container()
 
 
 # ---- PostgreSQL --------------------------------------------------------------------------------
@@ -160,7 +67,7 @@ def postgres() -> Iterator[str]:
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        if not _wait_for_port(port, proc, 30):
+        if not wait_for_port(port, proc, 30):
             pytest.skip(f"postgres did not start: {Path(folder, 'server.log').read_text(errors='replace')[-500:]}")
         uri = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         _wait_for_sql(uri)
