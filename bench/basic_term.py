@@ -63,18 +63,12 @@ native and WASM results differ, which is an error.
 from __future__ import annotations
 
 import argparse
-import gc
-import json
 import math
-import os
-import platform
 import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +76,16 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))  # bench/_native.py
+sys.path.insert(0, str(HERE))  # bench/_native.py, bench/_timing.py
 try:
     import livecalc_lab.engine  # noqa: F401
 except ImportError:  # not installed: use the working tree
     sys.path.insert(0, str(ROOT))
 
 import _native  # noqa: E402
+from _timing import (  # noqa: E402
+    Out, Timing, bits_equal, describe_machine, emit, machine, print_targets, repeat_runs, rounds,
+)
 
 from livecalc_lab.assumptions.assumption_set import demo_assumptions  # noqa: E402
 from livecalc_lab.engine.host import ENGINE_PATH, Engine, default_engine  # noqa: E402
@@ -105,56 +102,7 @@ TARGET_WASM_OVER_NATIVE = 1.25
 PV_NET_CF = 4  # row of TermValuation.pv / .totals
 
 
-# ---- timing -------------------------------------------------------------------------
-
-
-@dataclass
-class Timing:
-    """Repeated wall times of one measurement, seconds; ``key`` names it in the JSON."""
-
-    key: str
-    label: str
-    seconds: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-    @property
-    def min(self) -> float:
-        return min(self.seconds)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "median_s": self.median, "min_s": self.min, "runs": len(self.seconds)}
-
-
-def _repeat(fn: Callable[[], float], repeat: int, warmup: int) -> list[float]:
-    """Call ``fn`` (which returns the seconds it measured) ``warmup`` then ``repeat`` times."""
-    for _ in range(warmup):
-        fn()
-    with _gc_paused():
-        return [fn() for _ in range(repeat)]
-
-
-def _rounds(runners: list[Callable[[], None]], repeat: int, warmup: int) -> None:
-    """Run every runner once per round, ``warmup + repeat`` rounds, rotating the order."""
-    with _gc_paused():
-        for r in range(warmup + repeat):
-            k = r % len(runners)
-            for fn in runners[k:] + runners[:k]:
-                fn()
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+# ---- inputs and the call overhead --------------------------------------------------
 
 
 def _policy_columns(frame: Any, basis: Any) -> dict[str, np.ndarray]:
@@ -170,12 +118,6 @@ def _policy_columns(frame: Any, basis: Any) -> dict[str, np.ndarray]:
     return cols
 
 
-def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    b = np.ascontiguousarray(b, dtype=np.float64)
-    return a.shape == b.shape and bool(np.array_equal(a.view(np.uint64), b.view(np.uint64)))
-
-
 def _call_overhead(engine: Any, repeat: int) -> float | None:
     """Median seconds of a trivial export call (``lc_abi_version``) through the host, or None."""
     try:
@@ -185,7 +127,7 @@ def _call_overhead(engine: Any, repeat: int) -> float | None:
             t0 = time.perf_counter()
             inst.call("lc_abi_version")
             return time.perf_counter() - t0
-        return statistics.median(_repeat(once, max(repeat, 20), 5))
+        return statistics.median(repeat_runs(once, max(repeat, 20), 5))
     except Exception:
         return None
 
@@ -270,15 +212,15 @@ def bench_product(product: str, natives: list[tuple[str, _native.NativeEngine]],
         call = eng.prepare(basis, cols)
         res = call.run()
         # The same C, IEEE-exact flags, the same inputs: the results must be identical bits.
-        if not _bits_equal(res.totals[PV_NET_CF:], wv.totals[PV_NET_CF:]):
+        if not bits_equal(res.totals[PV_NET_CF:], wv.totals[PV_NET_CF:]):
             raise AssertionError(
                 f"{product}: {eng.label} pv_net_cf total {res.totals[PV_NET_CF]!r} != WASM {wv.totals[PV_NET_CF]!r}"
             )
         checks[key] = {
             "label": eng.label,
             "pv_net_cf_total_bits_equal": True,
-            "all_totals_bits_equal": _bits_equal(res.totals, wv.totals),
-            "pv_bits_equal": _bits_equal(res.premium_pp, wv.premium_pp) and _bits_equal(res.pv, wv.pv),
+            "all_totals_bits_equal": bits_equal(res.totals, wv.totals),
+            "pv_bits_equal": bits_equal(res.premium_pp, wv.premium_pp) and bits_equal(res.pv, wv.pv),
         }
         t = Timing(key, eng.label)
         native_timings.append(t)
@@ -286,7 +228,7 @@ def bench_product(product: str, natives: list[tuple[str, _native.NativeEngine]],
 
     # Interleaved rounds (each round runs every variant once, in a rotating order), so
     # load from other processes on a shared machine hits all variants alike.
-    _rounds(runners, repeat, warmup=3)
+    rounds(runners, repeat, warmup=3)
     for t in (wasm_engine, wasm_e2e, *native_timings):
         t.seconds = t.seconds[-repeat:]  # drop the warm-up calls
     native_timings = native_timings[1:]
@@ -305,7 +247,7 @@ def bench_product(product: str, natives: list[tuple[str, _native.NativeEngine]],
 
         try:
             ref_timing = Timing("reference", "numpy reference (value)",
-                                _repeat(ref_once, ref_repeat, warmup=1))
+                                repeat_runs(ref_once, ref_repeat, warmup=1))
             timings.append(ref_timing)
             total = _reference_net_total(out[0])
             if total is not None:
@@ -354,26 +296,6 @@ def _targets(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for mod in ("numpy", "polars", "wasmtime"):
-        try:
-            from importlib.metadata import version
-            versions[mod] = version(mod)
-        except Exception:
-            versions[mod] = None
-    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), **versions}
-
-
 # ---- output -----------------------------------------------------------------------------
 
 
@@ -382,47 +304,18 @@ def _ms(s: float) -> str:
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:  # plain text
-        Console = Table = None  # type: ignore[assignment]
-
-    m = report["machine"]
-    lines = [f"LiveCalc Lab BasicTerm benchmark: {m['cpu']} ({m['cpus']} CPUs), Python {m['python']}, "
-             f"wasmtime {m['wasmtime']}, numpy {m['numpy']}",
-             f"engine {report['engine_version'][:23]}..., runs: {report['repeat']} (engine, native), "
-             f"{report['reference_repeat']} (reference)"]
-    console = Console(highlight=False) if Console else None
-
-    def say(text: Any) -> None:
-        if console is None:
-            print(text)
-        elif isinstance(text, str):
-            console.print(text, soft_wrap=True)
-        else:
-            console.print(text)
-
-    for line in lines:
-        say(line)
+    o = Out(markup=True)
+    say = o.say
+    say(f"LiveCalc Lab BasicTerm benchmark: {describe_machine(report['machine'], ('wasmtime', 'numpy'))}")
+    say(f"engine {report['engine_version'][:23]}..., runs: {report['repeat']} (engine, native), "
+        f"{report['reference_repeat']} (reference)")
     for p in report["products"]:
         title = f"{p['name']}: {p['n_rows']:,} model points, pv_net_cf total {p['pv_net_cf_total']:,.2f}"
         base = p["timings"]["wasm_engine"]["median_s"]
         rows = [(t["label"], _ms(t["median_s"]), _ms(t["min_s"]), str(t["runs"]), f"{t['median_s'] / base:.2f}")
                 for t in p["timings"].values()]
-        if Table:
-            table = Table(title=title, title_justify="left")
-            for name, just in (("measurement", "left"), ("median ms", "right"), ("min ms", "right"),
-                               ("runs", "right"), ("÷ WASM", "right")):
-                table.add_column(name, justify=just)  # type: ignore[arg-type]
-            for r in rows:
-                table.add_row(*r)
-            say(table)
-        else:
-            print(f"\n{title}")
-            print(f"  {'measurement':<52} {'median ms':>10} {'min ms':>10} {'runs':>5} {'÷ WASM':>7}")
-            for r in rows:
-                print(f"  {r[0]:<52} {r[1]:>10} {r[2]:>10} {r[3]:>5} {r[4]:>7}")
+        o.table(title, ["measurement", "median ms", "min ms", "runs", "÷ WASM"], rows,
+                widths=[52, 10, 10, 5, 7], sep=" ")
         r = p["ratios"]
         parts = []
         if r["wasm_over_native"] is not None:
@@ -451,11 +344,12 @@ def _print_report(report: dict[str, Any]) -> None:
             f"{report['wasm_call_overhead_s'] * 1e6:.1f} µs")
     for note in report["notes"]:
         say(note)
-    say("Targets:")
-    for t in report["targets"]:
-        value = f"{_ms(t['value'])} ms ≤ {_ms(t['limit'])} ms" if t["unit"] == "s" else \
-            f"{t['value']:.3f} ≤ {t['limit']:.2f}"
-        say(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']}: {value}")
+    print_targets(o, report["targets"], _target_value)
+
+
+def _target_value(t: dict[str, Any]) -> str:
+    return (f"{_ms(t['value'])} ms ≤ {_ms(t['limit'])} ms" if t["unit"] == "s"
+            else f"{t['value']:.3f} ≤ {t['limit']:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -483,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     products = [bench_product(p, natives, reference, repeat, args.reference_repeat) for p in PRODUCTS]
     report = {
         "benchmark": "bench/basic_term.py",
-        "machine": _machine(),
+        "machine": machine(),
         "engine_version": engine.version,
         "native_libraries": {key: str(eng.path) for key, eng in natives},
         "repeat": repeat,
@@ -493,10 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": _targets(products),
         "notes": notes,
     }
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        _print_report(report)
+    emit(report, args.json, _print_report)
     return 0
 
 

@@ -129,18 +129,12 @@ pass (this is a benchmark, not a test); a failed check is printed as such.
 from __future__ import annotations
 
 import argparse
-import gc
-import json
 import math
 import os
-import platform
-import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +147,11 @@ try:
     import livecalc_lab.engine  # noqa: F401
 except ImportError:  # not installed: use the working tree
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))  # bench/_timing.py
+
+from _timing import (  # noqa: E402
+    Out, Timing, bits_equal, describe_machine, emit, gc_paused, machine, print_targets, rounds,
+)
 
 import livecalc_lab as lc  # noqa: E402
 from livecalc_lab.assumptions import demo_assumptions, load_assumptions  # noqa: E402
@@ -199,47 +198,6 @@ CASE_C_SUM_MEAN_PV_GMAB = 16364103862.84859
 # ---- timing ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Timing:
-    """Repeated wall times of one measurement, seconds; ``key`` names it in the JSON."""
-
-    key: str
-    label: str
-    seconds: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-    @property
-    def min(self) -> float:
-        return min(self.seconds)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "median_s": self.median, "min_s": self.min, "runs": len(self.seconds)}
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _rounds(runners: list[Callable[[], None]], repeat: int, warmup: int) -> None:
-    """Run every runner once per round, ``warmup + repeat`` rounds, rotating the order."""
-    with _gc_paused():
-        for r in range(warmup + repeat):
-            k = r % len(runners)
-            for fn in runners[k:] + runners[:k]:
-                fn()
-
-
 class _ExportClock:
     """Seconds spent in each engine export called on this thread's instance.
 
@@ -273,12 +231,6 @@ class _ExportClock:
     def __exit__(self, *exc: Any) -> None:
         if self.available:
             del self.inst.call  # the class's method again
-
-
-def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    b = np.ascontiguousarray(b, dtype=np.float64)
-    return a.shape == b.shape and bool(np.array_equal(a.view(np.uint64), b.view(np.uint64)))
 
 
 def _max_rel(actual: np.ndarray, expected: np.ndarray) -> tuple[float, int]:
@@ -400,7 +352,7 @@ def bench_term(engine: Any, repeat: int, notes: list[str]) -> dict[str, Any]:
         run_numpy,
         run_lc_run,
     ]
-    _rounds(runners, repeat, warmup=1)
+    rounds(runners, repeat, warmup=1)
     for tm in t.values():
         tm.seconds = tm.seconds[-repeat:]  # drop the warm-up round
     if not clock_ok[0]:
@@ -418,8 +370,8 @@ def bench_term(engine: Any, repeat: int, notes: list[str]) -> dict[str, Any]:
     run_net = run_res.per_scenario["pv_net_cf"].to_numpy()
     np_rel, _ = _max_rel(state["numpy_pv"][TERM_LINES.index("net_cf")], pv5[:, TERM_LINES.index("net_cf")])
     checks = {
-        "net_cf_only_equals_five_lines": _bits_equal(pv_net, pv5[:, TERM_LINES.index("net_cf")]),
-        "lc_run_per_scenario_equals_bench": _bits_equal(run_net, pv5[:, TERM_LINES.index("net_cf")]),
+        "net_cf_only_equals_five_lines": bits_equal(pv_net, pv5[:, TERM_LINES.index("net_cf")]),
+        "lc_run_per_scenario_equals_bench": bits_equal(run_net, pv5[:, TERM_LINES.index("net_cf")]),
         "numpy_pv_net_cf_max_rel_diff": np_rel,
         "mean_pv_net_cf": float(run_res.statistics.mean),
         "pv_net_cf_ce": float(run_res.pv_net_cf_ce),
@@ -503,14 +455,14 @@ def bench_savings(engine: Any, repeat: int, ref_points: int, threads: int, stoch
     # warm-up: instantiate per thread, grow memory a little
     head = {k: a[:8] for k, a in cols.items()}
     engine.value_savings(eb, head, R, v, components=SAV_LEAN, threads=threads)
-    _rounds(runners, repeat, warmup=0)
+    rounds(runners, repeat, warmup=0)
 
     # numpy reference on a subset, extrapolated linearly to all points
     m = max(1, min(ref_points, n))
     sub = pols.frame.head(m)
     ref_t = Timing("reference_subset", f"numpy reference_savings.value, {m:,} points x {S:,} scenarios")
     ref_out: dict[str, np.ndarray] = {}
-    with _gc_paused():
+    with gc_paused():
         for _ in range(repeat):
             t0 = time.perf_counter()
             ref_out = reference_savings.value(sub, basis, R, v)
@@ -558,9 +510,9 @@ def bench_savings(engine: Any, repeat: int, ref_points: int, threads: int, stoch
         "sum_mean_pv_net_cf_rel_diff": abs(sum_mean_net - CASE_C_SUM_MEAN_PV_NET_CF) / CASE_C_SUM_MEAN_PV_NET_CF,
         "sum_mean_pv_gmab": sum_mean_gmab,
         "sum_mean_pv_gmab_rel_diff": abs(sum_mean_gmab - CASE_C_SUM_MEAN_PV_GMAB) / CASE_C_SUM_MEAN_PV_GMAB,
-        "lean_equals_full": _bits_equal(lean.scenario_totals[:, lean_mask], full.scenario_totals[:, lean_mask]),
-        "threads_equal_one_thread": _bits_equal(last["lean_threads"].scenario_totals[:, lean_mask],
-                                                lean.scenario_totals[:, lean_mask]),
+        "lean_equals_full": bits_equal(lean.scenario_totals[:, lean_mask], full.scenario_totals[:, lean_mask]),
+        "threads_equal_one_thread": bits_equal(last["lean_threads"].scenario_totals[:, lean_mask],
+                                               lean.scenario_totals[:, lean_mask]),
         "reference_subset_points": m,
         "per_lane_values_compared": n_values,
         "per_lane_values_bit_identical": equal_values,
@@ -610,7 +562,7 @@ def _bench_stochastic_discount(engine: Any, basis: Any, eb: Any, cols: dict[str,
     D = np.ascontiguousarray(sset.disc_factor[:, :T])
     hw = Timing("hull_white_lean", "Hull-White returns and discount factors, lean, 1 thread")
     out: Any = None
-    with _gc_paused():
+    with gc_paused():
         for _ in range(repeat):
             out = engine.value_savings(eb, cols, FR, D, components=SAV_LEAN)
             hw.seconds.append(out.engine_seconds)
@@ -625,12 +577,12 @@ def _bench_stochastic_discount(engine: Any, basis: Any, eb: Any, cols: dict[str,
     }
     if path_check:
         tiled = Timing("tiled_curve_lean", "lifelib returns, curve repeated per scenario, lean")
-        with _gc_paused():
+        with gc_paused():
             for _ in range(repeat):
                 o = engine.value_savings(eb, cols, R, np.tile(v, (R.shape[0], 1)), components=SAV_LEAN)
                 tiled.seconds.append(o.engine_seconds)
         res["timings"]["tiled_curve_lean"] = tiled.as_dict()
-        res["tiled_equals_simd_path"] = _bits_equal(o.scenario_totals, simd_lean.scenario_totals)
+        res["tiled_equals_simd_path"] = bits_equal(o.scenario_totals, simd_lean.scenario_totals)
     return res
 
 # ---- report -----------------------------------------------------------------------------------
@@ -659,26 +611,6 @@ def _targets(term: dict[str, Any] | None, sav: dict[str, Any] | None) -> list[di
     return out
 
 
-def _machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for mod in ("numpy", "polars", "wasmtime"):
-        try:
-            from importlib.metadata import version
-            versions[mod] = version(mod)
-        except Exception:
-            versions[mod] = None
-    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), **versions}
-
-
 def _load() -> list[float] | None:
     try:
         return [round(x, 2) for x in os.getloadavg()]
@@ -694,42 +626,7 @@ def _s(s: float) -> str:
     return f"{s:,.3f}"
 
 
-class _Out:
-    """Text and tables, with rich when it is installed."""
-
-    def __init__(self) -> None:
-        try:
-            from rich.console import Console
-            from rich.table import Table
-            # wide enough for the labels when the output is not a terminal (rich assumes 80)
-            width = None if sys.stdout.isatty() else 140
-            self.console, self.Table = Console(highlight=False, width=width), Table
-        except ImportError:
-            self.console = self.Table = None
-
-    def say(self, text: str = "") -> None:
-        if self.console is None:
-            print(text)
-        else:
-            self.console.print(text, soft_wrap=True, markup=False)
-
-    def table(self, title: str, headers: list[str], rows: list[list[str]]) -> None:
-        if self.Table is not None:
-            table = self.Table(title=title, title_justify="left")
-            for i, h in enumerate(headers):
-                table.add_column(h, justify="left" if i == 0 else "right")
-            for r in rows:
-                table.add_row(*r)
-            self.console.print(table)
-            return
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-        print(f"\n{title}")
-        print("  " + "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths))))
-        for r in rows:
-            print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-
-
-def _print_term(o: _Out, term: dict[str, Any]) -> None:
+def _print_term(o: Out, term: dict[str, Any]) -> None:
     tm = term["timings"]
     rows = [[v["label"], _ms(v["median_s"]), _ms(v["min_s"]), str(v["runs"])] for v in tm.values()]
     o.table(f"1. Term: {term['n_policies']:,} BasicTerm_S policies x {term['n_scenarios']:,} Hull-White scenarios "
@@ -754,7 +651,7 @@ def _print_term(o: _Out, term: dict[str, Any]) -> None:
           f"its engine_seconds {_ms(c['lc_run_engine_seconds'])} ms")
 
 
-def _print_savings(o: _Out, sav: dict[str, Any]) -> None:
+def _print_savings(o: Out, sav: dict[str, Any]) -> None:
     tm = sav["timings"]
     lean = tm["lean"]["median_s"]
     rows = [[v["label"], _s(v["median_s"]), _s(v["min_s"]), str(v["runs"]), f"{v['median_s'] / lean:.2f}"]
@@ -803,10 +700,9 @@ def _print_savings(o: _Out, sav: dict[str, Any]) -> None:
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    o = _Out()
+    o = Out(piped_width=140)  # wide enough for the labels when the output is not a terminal (rich assumes 80)
     m = report["machine"]
-    o.say(f"LiveCalc Lab stochastic benchmark: {m['cpu']} ({m['cpus']} CPUs), Python {m['python']}, "
-          f"wasmtime {m['wasmtime']}, numpy {m['numpy']}, polars {m['polars']}")
+    o.say(f"LiveCalc Lab stochastic benchmark: {describe_machine(m, ('wasmtime', 'numpy', 'polars'))}")
     o.say(f"engine {report['engine_version'][:23]}..., runs: {report['repeat']} (term), "
           f"{report['savings_repeat']} (savings); load average {report['load_before']} before, "
           f"{report['load_after']} after")
@@ -816,15 +712,15 @@ def _print_report(report: dict[str, Any]) -> None:
         _print_savings(o, report["savings"])
     for note in report["notes"]:
         o.say(note)
-    o.say("Targets:")
-    for t in report["targets"]:
-        if t.get("shown_in") == "ms":
-            value = f"{_ms(t['value'])} ms ≤ {_ms(t['limit'])} ms"
-        elif t["unit"] == "s":
-            value = f"{_s(t['value'])} s ≤ {_s(t['limit'])} s"
-        else:
-            value = f"{t['value']:,} of {t['limit']:,} {t['unit']}"
-        o.say(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']}: {value}")
+    print_targets(o, report["targets"], _target_value)
+
+
+def _target_value(t: dict[str, Any]) -> str:
+    if t.get("shown_in") == "ms":
+        return f"{_ms(t['value'])} ms ≤ {_ms(t['limit'])} ms"
+    if t["unit"] == "s":
+        return f"{_s(t['value'])} s ≤ {_s(t['limit'])} s"
+    return f"{t['value']:,} of {t['limit']:,} {t['unit']}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -863,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
                                 not args.no_stochastic_discount, args.discount_path_check, notes)
     report = {
         "benchmark": "bench/stochastic.py",
-        "machine": _machine(),
+        "machine": machine(),
         "engine_version": engine.version,
         "repeat": repeat,
         "savings_repeat": sav_repeat,
@@ -874,10 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": _targets(term, sav),
         "notes": notes,
     }
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        _print_report(report)
+    emit(report, args.json, _print_report)
     return 0
 
 
