@@ -34,14 +34,16 @@ __all__ = [
 ARROW_META_KEY = b"livecalc"
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 
-POLICY_SCHEMA: dict[str, tuple[str, str]] = {
+POLICY_SCHEMA: dict[str, tuple[str, str]] = {  # in the order the readers map columns (plan_columns)
     "policy_id": ("Int64 or String", "unique policy (model point) id; lifelib's point_id is accepted"),
     "age_at_entry": ("Int32", "age at issue, years"),
     "policy_term": ("Int32", "term, years"),
+    "duration_mth": ("Int32", "months in force at t = 0; <= 0 means issued at t = -duration_mth (default 0: new business)"),
     "policy_count": ("Float64", "policies the row stands for (fractional is legal)"),
     "sum_assured": ("Float64", "death benefit per policy"),
-    "duration_mth": ("Int32", "months in force at t = 0; <= 0 means issued at t = -duration_mth (default 0: new business)"),
     "product": ("String", "product code, one of the assumption set's products (default: basic_term_s)"),
+    "sex": ("String", "cell of a mortality table with a sex dimension (optional)"),
+    "smoker": ("String", "cell of a mortality table with a smoker dimension (optional)"),
 }
 
 
@@ -113,10 +115,7 @@ def schema_body(dataset_id: str, version: str | None, report: Any, product_codes
     columns = []
     for name, (dtype, description) in POLICY_SCHEMA.items():
         lo, hi = RANGES.get(name, (None, None))
-        if name == "product":
-            source = name if name in report.columns else None
-        else:
-            source = report.sources.get(name)
+        source = report.sources.get(name)
         columns.append({
             "name": name,
             "dtype": dtype,
@@ -133,7 +132,7 @@ def schema_body(dataset_id: str, version: str | None, report: Any, product_codes
         "ok": report.ok,
         "columns": columns,
         "missing": list(report.missing),
-        "extra": [c for c in report.extra if c != "product"],
+        "extra": list(report.extra),
         "sourceColumns": _columns(report.columns),
     }
 

@@ -264,9 +264,8 @@ class RemoteDataset:
         """Which policy columns the projection needs and where this dataset has each (as :meth:`Dataset.schema`)."""
         body = self.client.schema(self.id)
         columns = {c["name"]: _dtype(c["dtype"]) for c in body["sourceColumns"]}
-        sources = {c["name"]: c["source"] for c in body["columns"] if c["source"] is not None and c["name"] != "product"}
-        extra = list(body["extra"]) + (["product"] if "product" in columns else [])
-        extra = [c for c in columns if c in set(extra)]
+        sources = {c["name"]: c["source"] for c in body["columns"] if c["source"] is not None}
+        extra = [c for c in columns if c in set(body["extra"])]
         return SchemaReport(self.label, columns, ColumnPlan(sources, list(body["missing"]), extra))  # type: ignore[arg-type]
 
     def sample(self, n: int = 10_000, seed: int = 42) -> pl.DataFrame:
