@@ -8,7 +8,7 @@ without a debugger.
 
 from __future__ import annotations
 
-__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError"]
+__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError", "JobError"]
 
 
 class LivecalcError(Exception):
@@ -58,3 +58,20 @@ class StatsError(LivecalcError, ValueError):
     CTE asked of it. It is also a :class:`ValueError`, so callers that catch
     ``ValueError`` keep working.
     """
+
+
+class JobError(LivecalcError):
+    """A chunked job that cannot run or did not finish: bad configuration, a failed or missing chunk.
+
+    Attributes
+    ----------
+    job_id : str or None
+        The job concerned.
+    chunk : int or None
+        Index of the chunk (in the job's plan) the error is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, job_id: str | None = None, chunk: int | None = None):
+        super().__init__(message)
+        self.job_id = job_id
+        self.chunk = chunk
