@@ -61,6 +61,19 @@ def _dataset(spec: JobSpec) -> Any:
     return _DATASETS[key]
 
 
+def _read(spec: JobSpec, chunk_id: str) -> Any:
+    """The chunk's policies in the product's schema (savings products keep their own columns)."""
+    ds = _dataset(spec)
+    if spec.kind != "savings":
+        return ds.read_chunk(chunk_id)
+    import dataclasses
+
+    from livecalc_lab.model.savings_policies import read_savings_policies
+
+    pols = ds.read_chunk(chunk_id, extra_columns=True)
+    return dataclasses.replace(read_savings_policies(pols.frame), source=pols.source, rows=pols.rows)
+
+
 def max_rss() -> int:
     """Peak resident set size of this process, bytes."""
     import resource
@@ -139,7 +152,7 @@ def run_chunk(spec: JobSpec, index: int, out: str | None = None, *, assumptions_
                            "read_seconds": 0.0, "value_seconds": 0.0, "write_seconds": 0.0,
                            "seconds": time.perf_counter() - t0, "max_rss": max_rss()}
         aset = load_job_assumptions(spec.assumptions, assumptions_folder)
-        policies = _dataset(spec).read_chunk(chunk.id)
+        policies = _read(spec, chunk.id)
         t1 = time.perf_counter()
         _faults.hit("read", index)
         part = value_chunk(policies, aset, spec.product, spec.scenario_spec if spec.kind == "savings" else None)
