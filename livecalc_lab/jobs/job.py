@@ -142,6 +142,8 @@ class _Driver(threading.Thread):
                 c.setdefault("id_checksum", str(parts[k].id_checksum))
             else:
                 c["status"] = "pending"
+                if "no partial result" not in bad[k]:  # there, but truncated, corrupted or of another version
+                    rec.write_log(k, f"--- partial unusable, recomputing: {bad[k]}")
         rec.save_state(st)
         self._emit("started")
         todo = sorted(bad)

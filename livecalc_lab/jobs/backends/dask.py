@@ -108,7 +108,8 @@ class DaskBackend:
                 client.cancel(list(futures))
                 return
             try:
-                done, _ = wait(list(futures), timeout=0.25, return_when="FIRST_COMPLETED")
+                with client.as_current():  # wait() uses the current client; this one need not be the default
+                    done, _ = wait(list(futures), timeout=0.25, return_when="FIRST_COMPLETED")
             except TimeoutError:  # none finished in this interval
                 continue
             for fut in done:
