@@ -168,7 +168,7 @@ def _value_term(pols: Any, aset: Any, basis: Any, scenarios: Any) -> tuple[Valua
     """The sample's result (as ``lc.run``) and each policy's (mean) ``pv_net_cf``."""
     from livecalc_lab.engine import _abi, default_engine
     from livecalc_lab.model.policies import attach_premium_rates, check_policies
-    from livecalc_lab.valuation import TERM_PV_LINES, TERM_PV_NAMES, _attach_distribution, _ce_set, resolve_scenarios
+    from livecalc_lab.valuation import TERM_PV_LINES, TERM_PV_NAMES, _attach_distribution, _ce_set
 
     engine = default_engine()
     check_policies(pols, basis)
@@ -182,7 +182,7 @@ def _value_term(pols: Any, aset: Any, basis: Any, scenarios: Any) -> tuple[Valua
     # The cashflow horizon first (as lc.run), then the scenarios and their mean discount factors.
     val = engine.value_term(basis, frame, cashflows=TERM_PV_LINES)
     n_months = val.cashflows.shape[1]
-    sset = resolve_scenarios(scenarios, basis, n_months)
+    sset = _scenario_set(scenarios, basis, n_months)
     v = engine.discount_factors(basis, n_months)
     D = np.broadcast_to(v, (sset.n, n_months)) if sset.disc_factor is None else sset.disc_factor[:, :n_months]
     mean_disc = D.mean(axis=0)
@@ -196,6 +196,24 @@ def _value_term(pols: Any, aset: Any, basis: Any, scenarios: Any) -> tuple[Valua
     res = _result(basis.product, pols, {}, aset, engine, val.engine_seconds)
     _attach_distribution(res, sset, per_scen, ce, TERM_PV_NAMES)
     return res, y
+
+
+_SCENARIOS: dict[tuple[Any, ...], Any] = {}
+
+
+def _scenario_set(scenarios: Any, basis: Any, n_months: int) -> Any:
+    """Generated scenario sets, kept for the next preview of the same spec, curve and horizon."""
+    from livecalc_lab.model.scenarios import ScenarioSpec
+    from livecalc_lab.valuation import resolve_scenarios
+
+    if not isinstance(scenarios, ScenarioSpec):
+        return resolve_scenarios(scenarios, basis, n_months)
+    key = (scenarios.version, n_months, np.asarray(basis.disc_zero_ann).tobytes())
+    if key not in _SCENARIOS:
+        if len(_SCENARIOS) >= 4:
+            _SCENARIOS.pop(next(iter(_SCENARIOS)))
+        _SCENARIOS[key] = resolve_scenarios(scenarios, basis, n_months)
+    return _SCENARIOS[key]
 
 
 def _premium_months(frame: pl.DataFrame, basis: Any) -> int:
