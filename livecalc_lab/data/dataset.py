@@ -222,7 +222,9 @@ class Dataset:
         ref = ChunkRef.decode(chunk_id.id if isinstance(chunk_id, Chunk) else chunk_id)
         self._check_filter(ref.id_kind)  # a worker never rescans the data to learn how ids are held
         log = ProblemLog()
-        batches = list(self._normalised(ref, log, keep_extra=extra_columns))
+        # Without extra columns only the policy (and filter) columns are read: Parquet skips the rest.
+        columns = None if extra_columns else self._needed_columns()
+        batches = list(self._normalised(ref, log, keep_extra=extra_columns, columns=columns))
         return self._policies(batches, log)
 
     def _policies(self, batches: list[Normalised], log: ProblemLog, version: str | None = None) -> Policies:

@@ -349,7 +349,8 @@ class Job:
                 bar.close()
         st = self.record.load_state()
         if state == "finished":
-            self._result = self._load_result()
+            if self._result is None:  # stored by another process (or an earlier one): finished from the record
+                self._result = self._load_result()
             return self._result
         if state == "failed":
             raise JobError(f"job {self.id} failed: {st.get('error')}", job_id=self.id,

@@ -136,6 +136,7 @@ def run_chunk(spec: JobSpec, index: int, out: str | None = None, *, assumptions_
     from livecalc_lab.jobs.partial_io import PartialError, dumps
     from livecalc_lab.jobs.spec import load_job_assumptions
     from livecalc_lab.partials import value_chunk
+    from livecalc_lab.valuation import TERM_PV_LINES
 
     t0 = time.perf_counter()
     chunk = spec.chunks[index]
@@ -155,13 +156,17 @@ def run_chunk(spec: JobSpec, index: int, out: str | None = None, *, assumptions_
         policies = _read(spec, chunk.id)
         t1 = time.perf_counter()
         _faults.hit("read", index)
-        part = value_chunk(policies, aset, spec.product, spec.scenario_spec if spec.kind == "savings" else None)
+        if spec.kind == "savings":
+            part = value_chunk(policies, aset, spec.product, spec.scenario_spec)
+        else:  # the lines the result is finished from (as lc.run computes them)
+            part = value_chunk(policies, aset, spec.product, lines=TERM_PV_LINES)
         del policies
         t2 = time.perf_counter()
         _faults.hit("valued", index)
         meta = {"chunk_key": chunk.key, "chunk_index": index, "chunk_id": chunk.id, "job_id": spec.job_id,
                 "engine_version": spec.engine_version, "assumptions_version": spec.assumptions["version"],
                 "part_version": chunk.part_version, "data_version": spec.data_version,
+                "lines": list(TERM_PV_LINES) if spec.kind == "term" else None,
                 "scenarios_version": spec.scenarios_version if spec.kind == "savings" else None,
                 "read_seconds": t1 - t0, "value_seconds": t2 - t1, "pid": os.getpid(), "host": info["host"],
                 "written_at": time.time()}

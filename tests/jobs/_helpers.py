@@ -8,6 +8,8 @@ from typing import Callable
 
 import livecalc_lab as lc
 
+SPEC = lc.hull_white(n=40, seed=7)
+
 
 def chunk_bytes_for(path: Path, n: int) -> int:
     """A target chunk size that plans exactly ``n`` chunks of ``path``."""

@@ -9,8 +9,6 @@ import pytest
 
 import livecalc_lab as lc
 
-SPEC = lc.hull_white(n=40, seed=7)
-
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _helpers import chunk_bytes_for, same_result
-from conftest import SPEC
+from _helpers import SPEC, chunk_bytes_for, same_result
 from fake_batch import FakeBatchClient
 from typer.testing import CliRunner
 

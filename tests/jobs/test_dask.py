@@ -7,8 +7,7 @@ import os
 import signal
 
 import pytest
-from _helpers import chunk_bytes_for, completions, same_result, wait_for
-from conftest import SPEC
+from _helpers import SPEC, chunk_bytes_for, completions, same_result, wait_for
 
 import livecalc_lab as lc
 

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _helpers import chunk_bytes_for, completions, same_result, wait_for
-from conftest import SPEC
+from _helpers import SPEC, chunk_bytes_for, completions, same_result, wait_for
 
 import livecalc_lab as lc
 from livecalc_lab.jobs.backends.local import LocalBackend

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import chunk_bytes_for
-from conftest import SPEC
+from _helpers import SPEC, chunk_bytes_for
 
 import livecalc_lab as lc
 from livecalc_lab.jobs.aggregate import aggregate
