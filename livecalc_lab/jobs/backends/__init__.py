@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from livecalc_lab.errors import JobError
 
-__all__ = ["Backend", "TaskSink", "make_backend", "DEFAULT_RETRIES"]
+__all__ = ["Backend", "TaskSink", "HomePartials", "make_backend", "DEFAULT_RETRIES"]
 
 DEFAULT_RETRIES = 3
 
@@ -54,6 +54,23 @@ class Backend(Protocol):
 
     def cancel(self, spec: Any) -> None:
         """Stop whatever still runs for ``spec`` (called when a job is cancelled)."""
+
+
+class HomePartials:
+    """For backends whose partials go to a given folder or prefix, by default ``$LIVECALC_HOME/partials``."""
+
+    name: str
+    max_retries: int
+    _partials: str | None
+
+    def partials_root(self) -> str:
+        from livecalc_lab.jobs.store import partials_root
+
+        return self._partials or str(partials_root())
+
+    def _describe(self, **settings: Any) -> dict[str, Any]:
+        return {"name": self.name, **settings, "max_retries": self.max_retries,
+                **({"partials": self._partials} if self._partials else {})}
 
 
 def make_backend(name: str, settings: dict[str, Any] | None = None, **overrides: Any) -> Any:

@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 from livecalc_lab.errors import JobError
-from livecalc_lab.jobs.backends import DEFAULT_RETRIES, TaskSink
+from livecalc_lab.jobs.backends import DEFAULT_RETRIES, HomePartials, TaskSink
 
 __all__ = ["DaskBackend"]
 
@@ -31,7 +31,7 @@ def _task(spec_json: str, index: int) -> dict[str, Any]:
     return run_captured(spec_json, index)
 
 
-class DaskBackend:
+class DaskBackend(HomePartials):
     """Run chunks on a Dask ``distributed`` cluster.
 
     Parameters
@@ -79,13 +79,7 @@ class DaskBackend:
         return self._client
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "scheduler": self.scheduler, "max_retries": self.max_retries,
-                **({"partials": self._partials} if self._partials else {})}
-
-    def partials_root(self) -> str:
-        from livecalc_lab.jobs.store import partials_root
-
-        return self._partials or str(partials_root())
+        return self._describe(scheduler=self.scheduler)
 
     def run(self, spec: Any, indices: list[int], sink: TaskSink) -> None:
         from distributed import wait

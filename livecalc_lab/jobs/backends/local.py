@@ -22,7 +22,7 @@ from collections import defaultdict, deque
 from multiprocessing.connection import wait
 from typing import Any
 
-from livecalc_lab.jobs.backends import DEFAULT_RETRIES, TaskSink
+from livecalc_lab.jobs.backends import DEFAULT_RETRIES, HomePartials, TaskSink
 
 __all__ = ["LocalBackend", "ProcessPool", "shared_pool"]
 
@@ -182,7 +182,7 @@ def _close_pools() -> None:
     _POOLS.clear()
 
 
-class LocalBackend:
+class LocalBackend(HomePartials):
     """Run chunks in a process pool on this machine.
 
     Parameters
@@ -219,13 +219,7 @@ class LocalBackend:
         return self._pool
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "workers": self.workers, "max_retries": self.max_retries,
-                **({"partials": self._partials} if self._partials else {})}
-
-    def partials_root(self) -> str:
-        from livecalc_lab.jobs.store import partials_root
-
-        return self._partials or str(partials_root())
+        return self._describe(workers=self.workers)
 
     def run(self, spec: Any, indices: list[int], sink: TaskSink) -> None:
         self.pool.run(spec, indices, sink, self.max_retries)
