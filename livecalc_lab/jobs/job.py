@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, Generator, Iterator
+from typing import Any, Generator
 
 from livecalc_lab.errors import JobError
 from livecalc_lab.jobs.progress import ProgressCallback, ProgressEvent, TerminalProgress, eta_seconds
@@ -602,13 +602,3 @@ def prune(older_than: str | float, *, dry_run: bool = False) -> list[str]:
             rec.remove()
         removed.append(rec.id)
     return removed
-
-
-def iter_events(job: Job, poll: float = 0.2) -> Iterator[ProgressEvent]:
-    """Progress snapshots of ``job`` until it ends (for scripts watching from another process)."""
-    while True:
-        ev = job.progress
-        yield ev
-        if ev.state in TERMINAL:
-            return
-        time.sleep(poll)

@@ -100,7 +100,8 @@ def test_await_gives_the_result(book, local):
     assert asyncio.run(main()) == lc.run(book).pv_net_cf
 
 
-def test_cancel_stops_the_job_and_a_resubmit_finishes_it(book, local, tmp_path, monkeypatch):
+@pytest.mark.parametrize("via", ["api", "cli"])
+def test_cancel_stops_the_job_and_a_resubmit_finishes_it(book, local, tmp_path, monkeypatch, via):
     marker = tmp_path / "paused"
     monkeypatch.setenv("LIVECALC_TEST_FAULT", json.dumps({"chunk": 0, "point": "read", "action": "pause",
                                                           "seconds": 20, "marker": str(marker)}))
@@ -110,7 +111,15 @@ def test_cancel_stops_the_job_and_a_resubmit_finishes_it(book, local, tmp_path, 
         job = lc.submit(book, backend=lc_backend, chunk_bytes=target)
         wait_for(marker.exists, 20)
         assert job.state == "running"
-        job.cancel()
+        if via == "api":
+            job.cancel()
+        else:  # another handle, as from another process: asks the driving process through the record
+            from typer.testing import CliRunner
+
+            from livecalc_lab.cli import app
+
+            out = CliRunner().invoke(app, ["jobs", "cancel", job.id])
+            assert out.output.strip() == f"job {job.id} cancelled"
         assert job.state == "cancelled"
         with pytest.raises(lc.JobError, match="cancelled"):
             job.result()
