@@ -11,15 +11,21 @@ The public API::
     ds.metadata, ds.sample(10_000, seed=42), list(ds.iter_chunks())
     ds = lc.open_dataset("livecalc+https://host/datasets/book", token=token)   # served by a Data API
 
+    lc.preview(ds, scenarios=lc.hull_white(n=1000))     # a 10,000-policy sample scaled up, with a 95% interval
+    job = lc.submit(ds, scenarios=lc.hull_white(n=1000), backend="local")   # or "dask", "azure_batch", "auto"
+    job.result(), lc.attach(job.id), lc.jobs()
+
 Errors all derive from :class:`LivecalcError`.
 """
 
 from livecalc_lab._version import __version__
 from livecalc_lab.assumptions import AssumptionSet, demo_assumptions, load_assumptions
 from livecalc_lab.data import Dataset, PolicySource, open_dataset, synthetic_portfolio, upload
-from livecalc_lab.errors import AssumptionError, AuthError, ConfigError, DataError, EngineError, LivecalcError
+from livecalc_lab.errors import AssumptionError, AuthError, ConfigError, DataError, EngineError, JobError, LivecalcError
+from livecalc_lab.jobs import Job, attach, jobs, submit
 from livecalc_lab.model.policies import demo_policies, read_policies
 from livecalc_lab.model.scenarios import ScenarioSet, ScenarioSpec, hull_white, read_scenarios
+from livecalc_lab.preview import PreviewResult, preview
 from livecalc_lab.results import ValuationResult
 from livecalc_lab.sensitivities import Shock, sensitivities
 from livecalc_lab.valuation import run
@@ -34,21 +40,28 @@ __all__ = [
     "DataError",
     "Dataset",
     "EngineError",
+    "Job",
+    "JobError",
     "LivecalcError",
     "ScenarioSet",
     "ScenarioSpec",
     "Shock",
     "PolicySource",
+    "PreviewResult",
     "ValuationResult",
+    "attach",
     "demo_assumptions",
     "demo_policies",
     "load_assumptions",
     "hull_white",
+    "jobs",
     "open_dataset",
+    "preview",
     "read_policies",
     "read_scenarios",
     "run",
     "sensitivities",
+    "submit",
     "synthetic_portfolio",
     "upload",
 ]

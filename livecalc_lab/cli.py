@@ -10,6 +10,9 @@ is a path or any URI :func:`livecalc_lab.open_dataset` understands.
 
 ``livecalc serve [--config datasets.toml] [--host 127.0.0.1] [--port 8765]`` runs the Data API;
 ``livecalc token --scope datasets:read`` prints a short-lived token for it.
+``livecalc preview URI``, ``livecalc submit URI --backend local|dask|azure_batch|auto [--wait]``
+and ``livecalc jobs [show|cancel|prune]`` estimate from a sample and run chunked
+jobs (:mod:`livecalc_lab.jobs._cli`).
 
 Errors in the input are printed as one line naming the file, row, column and
 value, without a traceback, and the exit status is 1.
@@ -27,8 +30,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from livecalc_lab._cli_common import (
+    FilterOpt,
+    OptionList,
+    TableOpt,
+    _dataset,
+    _fail,
+    _frame_table,
+    _money,
+    err_console,
+)
 from livecalc_lab._version import __version__
 from livecalc_lab.errors import LivecalcError
+from livecalc_lab.jobs._cli import register as _register_jobs
 
 app = typer.Typer(
     name="livecalc",
@@ -39,29 +53,9 @@ app = typer.Typer(
 )
 datasets_app = typer.Typer(help="Inspect policy datasets without loading them.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
-err_console = Console(stderr=True)
-
-OptionList = Annotated[
-    Optional[list[str]],
-    typer.Option("--option", "-O", help="Read option KEY=VALUE (delimiter, decimal, thousands, encoding, "
-                 "date_format, valuation_date, age_basis); repeatable."),
-]
-FilterOpt = Annotated[Optional[str], typer.Option("--filter", help="Row filter, e.g. \"region = 'UK' AND age_at_entry >= 40\".")]
-TableOpt = Annotated[Optional[str], typer.Option("--table", help="Table of a database source.")]
 
 
-def _dataset(uri: str, filter_: Optional[str], table: Optional[str], options: Optional[list[str]]):  # noqa: ANN202
-    from livecalc_lab.data import open_dataset
 
-    opts: dict[str, str] = {}
-    for item in options or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"--option takes KEY=VALUE, not {item!r}")
-        opts[key.strip()] = value
-    if table is not None:
-        opts["table"] = table
-    return open_dataset(uri, filter=filter_, **opts)
 
 
 def _print_version(value: bool) -> None:
@@ -81,14 +75,6 @@ def _root(
     pass
 
 
-def _fail(exc: LivecalcError) -> None:
-    # The message quotes user data (cells, paths): escape it so rich does not read it as markup.
-    err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)
-
-
-def _money(x: float) -> str:
-    return f"{x:,.2f}"
 
 
 def _write_parquet(frame, path: Path) -> None:
@@ -200,14 +186,6 @@ def run(
         console.print(f"per-scenario totals written to {per_scenario}")
 
 
-def _frame_table(frame, title: str) -> Table:
-    """A rich table of a polars frame; floats with thousands separators."""
-    table = Table(title=title, title_justify="left")
-    for name, dtype in frame.schema.items():
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
-    for row in frame.iter_rows():
-        table.add_row(*(("" if v is None else f"{v:,.2f}") if isinstance(v, float) else escape(str(v)) for v in row))
-    return table
 
 
 @datasets_app.command("info")
@@ -399,6 +377,7 @@ def token(
         raise typer.Exit(code=1) from None
     except LivecalcError as exc:
         _fail(exc)
+_register_jobs(app)
 
 
 def main() -> None:

@@ -3,8 +3,8 @@
 One format serves the user's file ``$LIVECALC_HOME/config.toml`` (default
 ``~/.livecalc/config.toml``) and the file given to ``livecalc serve --config``.
 Each section belongs to one consumer: this module reads ``[datasets]`` and
-``[assumptions]``; the service reads ``[api]`` and the jobs layer its own
-tables, through :meth:`Config.section`::
+``[assumptions]``; the service reads ``[api]`` and the jobs layer ``[backends]``
+(:func:`backend_config`, :func:`default_backend`)::
 
     [datasets.book]
     uri = "policies/book.parquet"       # a path (relative to this file) or any URI open_dataset takes
@@ -46,6 +46,7 @@ from livecalc_lab.data.source import PolicySource
 from livecalc_lab.errors import ConfigError, DataError
 
 __all__ = [
+    "BACKENDS",
     "Config",
     "CredentialRef",
     "DatasetEntry",
@@ -55,6 +56,10 @@ __all__ = [
     "load_config",
     "parse_config",
     "user_config_path",
+    "backend_config",
+    "config_path",
+    "default_backend",
+    "load_settings",
 ]
 
 DATASET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -340,3 +345,102 @@ def _credential(value: Any, here: str) -> CredentialRef | None:
         f'{here}: credential must be {{ env = "VARIABLE" }} (a variable holding the secret) or "azure-identity"; '
         "the secret itself never goes in the file"
     )
+
+
+# ---- [backends]: the jobs layer ------------------------------------------------------------------
+
+BACKENDS = ("local", "dask", "azure_batch")
+# Keys whose literal value would be a secret: the file may only name an environment variable for them.
+_SECRET_WORDS = ("key", "password", "secret", "token", "connection_string", "sas")
+_CACHE: dict[Path, tuple[float, dict[str, Any]]] = {}
+
+
+def config_path() -> Path:
+    """Where the configuration file is read from: ``$LIVECALC_HOME/config.toml``."""
+    return livecalc_home() / "config.toml"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The configuration file as parsed TOML (an empty dict when there is none), for the backends.
+
+    Read once per modification time. ``[datasets]`` and ``[assumptions]`` are
+    parsed by :func:`load_config`; this raw view serves :func:`backend_config`.
+
+    Raises
+    ------
+    ConfigError
+        Invalid TOML, or a literal secret (see the module docstring).
+    """
+    p = Path(path) if path is not None else config_path()
+    try:
+        mtime = p.stat().st_mtime
+    except FileNotFoundError:
+        if path is not None:
+            raise ConfigError(f"{p}: no such configuration file") from None
+        return {}
+    hit = _CACHE.get(p)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+    _refuse_backend_secrets(data.get("backends", {}), p, "backends")
+    _CACHE[p] = (mtime, data)
+    return data
+
+
+def _refuse_backend_secrets(table: Any, path: Path, where: str) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path} [{where}]: expected a table, not {type(table).__name__}")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            _refuse_backend_secrets(value, path, f"{where}.{key}")
+        elif any(w in key.lower() for w in _SECRET_WORDS) and not key.lower().endswith("_env"):
+            raise ConfigError(
+                f"{path} [{where}] {key!r}: secrets are never written in the configuration file; "
+                f"name the environment variable that holds it ({key}_env = \"VAR\") or use azure-identity"
+            )
+
+
+def _resolve(section: dict[str, Any], where: str) -> dict[str, Any]:
+    """``name_env = "VAR"`` entries replaced by ``name = os.environ["VAR"]``."""
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        if key.endswith("_env") and isinstance(value, str):
+            name = key[:-4]
+            if name in section:
+                continue  # a literal value wins over its variable
+            env = os.environ.get(value)
+            if env is None:
+                raise ConfigError(f"{where} {key} = {value!r}: environment variable {value} is not set")
+            out[name] = env
+        else:
+            out[key] = value
+    return out
+
+
+def backend_config(name: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings of backend ``name`` (``[backends.<name>]``), environment references resolved.
+
+    Raises
+    ------
+    ConfigError
+        Unknown backend, or a referenced environment variable that is not set.
+    """
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)} or 'auto'")
+    cfg = load_settings() if config is None else config
+    section = cfg.get("backends", {}).get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"[backends.{name}]: expected a table")
+    return _resolve(section, f"[backends.{name}]")
+
+
+def default_backend(config: dict[str, Any] | None = None) -> str:
+    """``[backends] default`` (``"local"`` when unset)."""
+    cfg = load_settings() if config is None else config
+    name = cfg.get("backends", {}).get("default", "local")
+    if name not in (*BACKENDS, "auto"):
+        raise ConfigError(f"[backends] default = {name!r}: expected one of {', '.join(BACKENDS)} or 'auto'")
+    return name

@@ -8,7 +8,8 @@ without a debugger.
 
 from __future__ import annotations
 
-__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError", "AuthError", "ConfigError"]
+__all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError", "AuthError", "ConfigError",
+           "JobError"]
 
 
 class LivecalcError(Exception):
@@ -85,3 +86,18 @@ class ConfigError(LivecalcError):
     instead of referenced, an unset environment variable a credential refers
     to, or a service that cannot start as configured (no JWT secret or key).
     """
+class JobError(LivecalcError):
+    """A chunked job that cannot run or did not finish: bad configuration, a failed or missing chunk.
+
+    Attributes
+    ----------
+    job_id : str or None
+        The job concerned.
+    chunk : int or None
+        Index of the chunk (in the job's plan) the error is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, job_id: str | None = None, chunk: int | None = None):
+        super().__init__(message)
+        self.job_id = job_id
+        self.chunk = chunk

@@ -103,7 +103,7 @@ def _exact_sum(values: np.ndarray) -> np.ndarray:
 
 
 def value_chunk(policies: Policies, aset: Any, product: str, scenarios: Any = None, *,
-                threads: int = 1) -> Partial:
+                threads: int = 1, lines: tuple[str, ...] | None = None) -> Partial:
     """Value one chunk of a portfolio into a :class:`Partial`.
 
     Parameters
@@ -115,6 +115,10 @@ def value_chunk(policies: Policies, aset: Any, product: str, scenarios: Any = No
     scenarios : ScenarioSpec, ScenarioSet or None
         Savings products need them for their per-scenario totals; term products do
         not (their scenarios are applied by :func:`finish`).
+    lines : tuple of str, optional
+        Term products: the cashflow lines (``_abi.CF_NAMES``) to accumulate; the
+        others are exact zeros. None: every line. :func:`finish` needs only
+        ``valuation.TERM_PV_LINES``, which is what ``lc.run`` computes with scenarios.
 
     Raises
     ------
@@ -128,7 +132,8 @@ def value_chunk(policies: Policies, aset: Any, product: str, scenarios: Any = No
     if isinstance(basis, ProductBasis):
         from livecalc_lab.portfolio import value_term_portfolio
 
-        val = value_term_portfolio(engine, aset, basis, policies, threads=threads, cashflows=True)
+        val = value_term_portfolio(engine, aset, basis, policies, threads=threads,
+                                   cashflows=True if lines is None else tuple(lines))
         return Partial("term", product, len(policies), count, checksum, val.totals_exact, _abi.PV_NAMES,
                        cashflows=val.cashflows_exact, engine_seconds=val.engine_seconds)
     from livecalc_lab.savings_valuation import _check, engine_basis, engine_columns

@@ -140,6 +140,21 @@ class Dataset:
             self._version = self._backend.version()
         return self._version
 
+    def part_versions(self) -> dict[str, str | None]:
+        """The content version of each part, by the part name chunk ids carry.
+
+        Files and blobs: each file's own version (as in :attr:`version`), so a
+        job can reuse the partial results of the parts that did not change.
+        Databases: empty; every chunk of a table has the source's ``version``.
+        """
+        if self.is_sql:
+            return {}
+        b = self._backend
+        known = {}
+        if b.format == "csv":
+            known = {p.name: b.csv_scan(i).content_hash for i, p in enumerate(b.parts)}
+        return {p.name: b.store.content_hash(p, known=known.get(p.name)) for p in b.parts}
+
     def schema(self) -> "SchemaReport":
         """Which policy columns the projection needs, where each comes from, and what is missing."""
         raw = self._backend.raw_columns()
@@ -212,7 +227,9 @@ class Dataset:
         ref = ChunkRef.decode(chunk_id.id if isinstance(chunk_id, Chunk) else chunk_id)
         self._check_filter(ref.id_kind)  # a worker never rescans the data to learn how ids are held
         log = ProblemLog()
-        batches = list(self._normalised(ref, log, keep_extra=extra_columns))
+        # Without extra columns only the policy (and filter) columns are read: Parquet skips the rest.
+        columns = None if extra_columns else self._needed_columns()
+        batches = list(self._normalised(ref, log, keep_extra=extra_columns, columns=columns))
         return self._policies(batches, log)
 
     def _policies(self, batches: list[Normalised], log: ProblemLog, version: str | None = None) -> Policies:

@@ -15,7 +15,7 @@ import livecalc_lab as lc
 from livecalc_lab.data.problems import ProblemLog
 from livecalc_lab.data.schema import ReadOptions, derive_age_at_entry, id_kind_of, normalise
 
-from conftest import BAD
+from bad_corpus import BAD
 
 CORPUS = tomllib.loads((BAD / "expected.toml").read_text(encoding="utf-8"))
 
