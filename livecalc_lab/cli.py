@@ -315,14 +315,14 @@ def synth(
 @app.command()
 def serve(
     config: Annotated[
-        Optional[Path], typer.Option("--config", "-c", help="TOML file with a [datasets] table (and [api]). "
+        Optional[Path], typer.Option("--config", "-c", help="TOML file with a \\[datasets] table (and \\[api]). "
                                      "Default: the bundled portfolio as dataset 'demo'.")
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
-    """Serve the Data API (needs LIVECALC_JWT_SECRET, or public keys in [api.auth])."""
+    """Serve the Data API (needs LIVECALC_JWT_SECRET, or public keys in \\[api.auth])."""
     levels = ("critical", "error", "warning", "info", "debug", "trace")
     if log_level.lower() not in levels:
         raise typer.BadParameter(f"--log-level must be one of {', '.join(levels)}, not {log_level!r}")
@@ -353,7 +353,7 @@ def token(
                                               "datasets:demo:read (repeatable).")],
     ttl: Annotated[str, typer.Option("--ttl", help="Lifetime: seconds, or 15m, 1h (at most 24h).")] = "15m",
     config: Annotated[
-        Optional[Path], typer.Option("--config", "-c", help="Service config, for its [api.auth] issuer and audience.")
+        Optional[Path], typer.Option("--config", "-c", help="Service config, for its \\[api.auth] issuer and audience.")
     ] = None,
     subject: Annotated[Optional[str], typer.Option("--subject", help="The sub claim (default: your login).")] = None,
 ) -> None:

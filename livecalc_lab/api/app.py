@@ -159,8 +159,10 @@ def serve(config_path: str | None = None, *, host: str = "127.0.0.1", port: int 
     ConfigError
         The configuration cannot be read or the service cannot start as configured.
     """
-    import uvicorn
+    from livecalc_lab._optional import require
 
+    uvicorn = require("uvicorn", "api", "The Data API service")
+    require("fastapi", "api", "The Data API service")
     from livecalc_lab.config import load_config
 
     config = load_config(config_path) if config_path is not None else None

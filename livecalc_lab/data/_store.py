@@ -131,6 +131,9 @@ class BlobStore:
     kind = "blob"
 
     def __init__(self, loc: BlobLocation, credential: Any = None, *, folder: bool = False, snapshot: str | None = None, label: str = ""):
+        from livecalc_lab._optional import require
+
+        require("azure.storage.blob", "azure", "Azure Blob Storage")
         from azure.core.exceptions import AzureError
 
         from livecalc_lab.data._azure import azure_error, container_client
