@@ -10,11 +10,7 @@ file, chosen by ``kid``. ``start_service`` starts further services from other co
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -30,10 +26,7 @@ import pytest
 
 from _servers import ROOT, free_port, stop_group, wait_for_port
 
-BOOK_ROWS = 20_000
-ISSUER = AUDIENCE = "livecalc"
-START_SECONDS = 60
-MAX_SAMPLE = 50_000
+from api_support import AUDIENCE, BOOK_ROWS, ISSUER, MAX_SAMPLE, START_SECONDS, hs256, service_env  # noqa: F401
 
 
 @dataclass
@@ -75,18 +68,6 @@ class Service:
         return httpx.request(method, f"{self.url}{path}", headers=h, timeout=60, **kwargs)
 
 
-def hs256(claims: dict[str, Any], key: bytes, header: dict[str, Any] | None = None) -> str:
-    """A JWT signed with HMAC-SHA256 by hand (PyJWT refuses some keys a forger would try)."""
-
-    def b64(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    head = b64(json.dumps(header or {"alg": "HS256", "typ": "JWT"}).encode())
-    body = b64(json.dumps(claims).encode())
-    sig = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(sig)}"
-
-
 def _keys(folder: Path) -> tuple[dict[str, Any], Path, Path]:
     """Private keys for the tests; the service gets a PEM public key and a JWKS of public keys."""
     import jwt
@@ -109,16 +90,6 @@ def _keys(folder: Path) -> tuple[dict[str, Any], Path, Path]:
     jwks_file = folder / "jwks.json"
     jwks_file.write_text(json.dumps({"keys": jwks}))
     return keys, pem, jwks_file
-
-
-def service_env(folder: Path, secret: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("LIVECALC_JWT_SECRET", "AZURE_STORAGE_CONNECTION_STRING")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env["LIVECALC_CACHE_DIR"] = str(folder / "cache")
-    if secret is not None:
-        env["LIVECALC_JWT_SECRET"] = secret
-    env.update(extra or {})
-    return env
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from conftest import hs256, service_env
+from api_support import hs256, service_env
 
 SAMPLE = "/datasets/book/sample?n=5"
 LEEWAY = 10  # [api.auth] leeway_seconds of the test service

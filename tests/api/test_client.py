@@ -11,7 +11,7 @@ import livecalc_lab as lc
 from livecalc_lab.api.client import DataApiClient, RemoteDataset, split_dataset_url
 from livecalc_lab.errors import AuthError, DataError
 
-from conftest import MAX_SAMPLE
+from api_support import MAX_SAMPLE
 
 REMOTE = ["book", pytest.param("blob", marks=pytest.mark.azurite), "demo"]
 

@@ -17,7 +17,7 @@ import livecalc_lab as lc
 from livecalc_lab.api._bodies import read_arrow
 from livecalc_lab.api.client import inline_assumptions
 
-from conftest import BOOK_ROWS, MAX_SAMPLE
+from api_support import BOOK_ROWS, MAX_SAMPLE
 
 ARROW = {"Accept": "application/vnd.apache.arrow.stream"}
 DATASETS = ["book", pytest.param("blob", marks=pytest.mark.azurite), "demo"]
