@@ -58,6 +58,7 @@ __all__ = [
     "user_config_path",
     "backend_config",
     "config_path",
+    "open_configured",
     "default_backend",
     "load_settings",
 ]
@@ -444,3 +445,27 @@ def default_backend(config: dict[str, Any] | None = None) -> str:
     if name not in (*BACKENDS, "auto"):
         raise ConfigError(f"[backends] default = {name!r}: expected one of {', '.join(BACKENDS)} or 'auto'")
     return name
+
+
+def open_configured(dataset: Any) -> Any:
+    """A Dataset from a path, URI, source or Dataset, or from a dataset id of the user's config file.
+
+    A plain name such as ``"book"`` that is not an existing path is looked up in
+    ``[datasets]`` of ``$LIVECALC_HOME/config.toml`` (credentials resolved from
+    their references); anything else goes to :func:`livecalc_lab.open_dataset`.
+
+    Raises
+    ------
+    ConfigError
+        An invalid configuration file.
+    DataError
+        The dataset cannot be opened.
+    """
+    from livecalc_lab.data import open_dataset
+
+    if isinstance(dataset, str) and DATASET_ID.match(dataset) and not Path(dataset).exists():
+        cfg = load_config()
+        if dataset in cfg.datasets:
+            return cfg.datasets[dataset].open()
+    return open_dataset(dataset)
+

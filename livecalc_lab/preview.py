@@ -135,12 +135,12 @@ def preview(dataset: Any, assumptions: Any = None, scenarios: Any = None, produc
         As :func:`livecalc_lab.run`.
     """
     from livecalc_lab.assumptions import ProductBasis
-    from livecalc_lab.data import open_dataset
+    from livecalc_lab.config import open_configured
     from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
     from livecalc_lab.valuation import resolve_assumptions
 
     t0 = time.perf_counter()
-    ds = open_dataset(dataset)
+    ds = open_configured(dataset)
     aset = resolve_assumptions(assumptions)
     basis = aset.basis(product)
     N = _rows(ds)

@@ -277,7 +277,8 @@ def submit(dataset: Any, assumptions: Any = None, scenarios: Any = None, product
     Parameters
     ----------
     dataset : str, pathlib.Path, PolicySource or Dataset
-        Any dataset :func:`livecalc_lab.open_dataset` opens.
+        Any dataset :func:`livecalc_lab.open_dataset` opens, or the id of a dataset
+        registered in ``[datasets]`` of ``$LIVECALC_HOME/config.toml``.
     assumptions : str, pathlib.Path, AssumptionSet or None
         An assumption-set folder (workers load it from there) or None for the bundled set.
     scenarios : ScenarioSpec or None
@@ -310,13 +311,12 @@ def submit(dataset: Any, assumptions: Any = None, scenarios: Any = None, product
     JobError
         A job that cannot be planned (e.g. scenarios not given as a spec).
     """
-    from livecalc_lab.config import default_backend
-    from livecalc_lab.data import open_dataset
+    from livecalc_lab.config import default_backend, open_configured
     from livecalc_lab.jobs import _storage
     from livecalc_lab.jobs.backends import make_backend
     from livecalc_lab.valuation import resolve_assumptions
 
-    ds = open_dataset(dataset)
+    ds = open_configured(dataset)
     aset = resolve_assumptions(assumptions)
     advice = None
     if backend is None:

@@ -97,3 +97,13 @@ def test_jobs_list_show_cancel_and_prune(book):
     assert lc.jobs() == [] and not any(os.path.exists(p) for p in partials)
     bad = runner.invoke(app, ["jobs", "show", "nope"])
     assert bad.exit_code == 1 and "no job 'nope'" in bad.output
+
+
+def test_a_dataset_id_from_the_config_file_is_submitted_and_previewed(home, tmp_path):
+    """`lc.submit("book")` / `lc.preview("book")` open the dataset registered as [datasets.book]."""
+    book = tmp_path / "book.parquet"
+    lc.demo_policies().head(300).drop("sex").write_parquet(book)
+    _config(home, f'[datasets.book]\nuri = "{book}"\ntitle = "three hundred policies"\n')
+    job = lc.submit("book", backend="local", workers=1)
+    assert job.result().pv_net_cf == lc.run(book).pv_net_cf
+    assert lc.preview("book", n=100).total_rows == 300
