@@ -216,7 +216,7 @@ def cte_from_sorted(lowest: np.ndarray, n: int, alpha: Fraction) -> float:
     _, total = exact_sum(lowest[:whole])
     if frac:
         total += frac * Fraction(float(lowest[whole]))
-    return float(total / k)
+    return float(total / k) + 0.0  # a result that underflows to -0.0 is reported as 0.0
 
 
 def sorted_chunk_ids(parts: Mapping[Hashable, Any]) -> list[Any]:
