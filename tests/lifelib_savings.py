@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pytest
 
 DATA = Path(__file__).resolve().parent / "data" / "lifelib-savings"
 RETURNS = DATA / "scen_monthly_returns_1000x242.csv.gz"
 N_SCEN = 1000
+REL = 1e-9  # relative tolerance of every comparison with lifelib (absolute floor: scale)
 
 # lifelib's published figures (README of the lifelib-savings data)
 CASE_A_MEAN_PV_NET_CF = 44386401.3008268  # mean over all 9,000 lanes
@@ -38,3 +41,25 @@ MIXED = pl.DataFrame(
         "av_pp_init": [0.0, 160000.0, 0.0, 18000.0, 0.0, 2500.0, 0.0],
     }
 ).with_columns(pl.col("age_at_entry", "policy_term", "duration_mth").cast(pl.Int32))
+
+
+def read_lifelib(name: str) -> pl.DataFrame:
+    """A lifelib file: ids as Int64, everything else Float64 (shortest reprs parse exactly)."""
+    raw = pl.read_csv(DATA / name, infer_schema=False)
+    ints = [c for c in ("sim_id", "point_id", "scen_id", "t") if c in raw.columns]
+    return raw.select(pl.col(ints).cast(pl.Int64), pl.exclude(ints).cast(pl.Float64))
+
+
+def assert_close(actual, expected, scale, what: str) -> float:
+    """``|actual - expected| <= REL * max(|expected|, scale)`` elementwise; returns the largest ratio to REL."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    tol = REL * np.maximum(np.abs(expected), scale)
+    err = np.abs(actual - expected)
+    bad = np.flatnonzero(~(err <= tol))
+    if len(bad):
+        i = int(bad[0])
+        pytest.fail(f"{what}: element {i}: {actual.flat[i]!r} vs lifelib {expected.flat[i]!r} "
+                    f"(|diff| {err.flat[i]:.3g}, tolerance {tol.flat[i]:.3g})")
+    return float(np.max(err / np.where(tol > 0, tol, 1.0), initial=0.0))

@@ -42,9 +42,20 @@ from livecalc_lab.model import reference_savings as rs
 from livecalc_lab.model.savings_policies import read_savings_policies
 from livecalc_lab.savings_valuation import engine_basis, engine_columns
 
-from lifelib_savings import CASE_A_MEAN_PV_NET_CF, CASE_B_SUM_PV_NET_CF, CASE_C_SUM_MEAN_PV_GMAB, CASE_C_SUM_MEAN_PV_NET_CF, DATA, LIFELIB_PV, N_SCEN, RETURNS
+from lifelib_savings import (
+    CASE_A_MEAN_PV_NET_CF,
+    CASE_B_SUM_PV_NET_CF,
+    CASE_C_SUM_MEAN_PV_GMAB,
+    CASE_C_SUM_MEAN_PV_NET_CF,
+    DATA,
+    LIFELIB_PV,
+    N_SCEN,
+    REL,
+    RETURNS,
+    assert_close,
+    read_lifelib,
+)
 
-REL = 1e-9
 TOTAL_REL = 1e-12
 
 
@@ -55,27 +66,6 @@ K = {name: k for k, name in enumerate(_abi.SAV_PV_NAMES)}
 # --------------------------------------------------------------------------------------
 # Inputs and helpers
 # --------------------------------------------------------------------------------------
-
-
-def _read(name: str) -> pl.DataFrame:
-    """A lifelib file: ids as Int64, everything else Float64 (shortest reprs parse exactly)."""
-    raw = pl.read_csv(DATA / name, infer_schema=False)
-    ints = [c for c in ("sim_id", "point_id", "scen_id", "t") if c in raw.columns]
-    return raw.select(pl.col(ints).cast(pl.Int64), pl.exclude(ints).cast(pl.Float64))
-
-
-def assert_close(actual, expected, scale, what: str) -> None:
-    """``|actual - expected| <= REL * max(|expected|, scale)`` elementwise."""
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    tol = REL * np.maximum(np.abs(expected), scale)
-    err = np.abs(actual - expected)
-    bad = np.flatnonzero(~(err <= tol))
-    if len(bad):
-        i = int(bad[0])
-        pytest.fail(f"{what}: element {i}: {actual.flat[i]!r} vs lifelib {expected.flat[i]!r} "
-                    f"(|diff| {err.flat[i]:.3g}, tolerance {tol.flat[i]:.3g})")
 
 
 def assert_bits(actual, expected, what: str) -> None:
@@ -130,7 +120,7 @@ def fsum_rows(a: np.ndarray, axis: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def case_a_ref() -> pl.DataFrame:
-    ref = _read("ex4_default_pv_by_point_scen.csv.gz").sort("point_id", "scen_id")
+    ref = read_lifelib("ex4_default_pv_by_point_scen.csv.gz").sort("point_id", "scen_id")
     assert ref["point_id"].to_list() == list(np.repeat(np.arange(1, 10), N_SCEN))  # point-major lanes
     assert ref["scen_id"].to_list() == list(range(1, N_SCEN + 1)) * 9
     return ref
@@ -164,7 +154,7 @@ def test_case_a_totals_are_exact_sums_of_lifelib_lanes(case_a, case_a_ref):
 
 
 def test_case_a_means_per_point(case_a):
-    ref = _read("ex4_default_pv_by_point_mean.csv").sort("point_id")
+    ref = read_lifelib("ex4_default_pv_by_point_mean.csv").sort("point_id")
     scale = ref["pv_premiums"].to_numpy()
     for column in LIFELIB_PV:
         assert_close(case_a.point_totals[:, K[column]] / N_SCEN, ref[column].to_numpy(), scale, f"case A mean {column}")
@@ -179,7 +169,7 @@ def test_case_a_through_lc_run(case_a_ref, scenarios):
         lanes = case_a_ref[column].to_numpy().reshape(9, N_SCEN)
         assert_bits(result.per_policy[column].to_numpy(), fsum_rows(lanes, 1) / N_SCEN, f"lc.run per_policy {column}")
         assert_bits(result.per_scenario[column].to_numpy(), fsum_rows(lanes, 0), f"lc.run per_scenario {column}")
-    ref = _read("ex4_default_pv_by_point_mean.csv").sort("point_id")
+    ref = read_lifelib("ex4_default_pv_by_point_mean.csv").sort("point_id")
     scale = ref["pv_premiums"].to_numpy()
     for column in LIFELIB_PV:
         assert_close(result.per_policy[column].to_numpy(), ref[column].to_numpy(), scale, f"lc.run mean {column}")
@@ -202,7 +192,7 @@ def case_b(engine, ex4, scenarios) -> SavingsValuation:
 
 @pytest.mark.parametrize("column", LIFELIB_PV)
 def test_case_b_every_point_bit_for_bit(case_b, column):
-    ref = _read("ex4_bench10k_1scen_pv_by_point.csv.gz").sort("point_id")
+    ref = read_lifelib("ex4_bench10k_1scen_pv_by_point.csv.gz").sort("point_id")
     assert ref["point_id"].to_list() == list(range(1, 10_001))
     assert_bits(case_b.pv[K[column], :, 0], ref[column].to_numpy(), f"case B {column}")
 
@@ -229,7 +219,7 @@ def case_c(engine, ex4, scenarios) -> SavingsValuation:
 
 @pytest.mark.slow
 def test_case_c_per_point_means(case_c):
-    ref = _read("ex4_bench10k_1000scen_pv_by_point_mean.csv.gz").sort("point_id")
+    ref = read_lifelib("ex4_bench10k_1000scen_pv_by_point_mean.csv.gz").sort("point_id")
     assert ref["point_id"].to_list() == list(range(1, 10_001))
     scale = ref["pv_premiums"].to_numpy()
     for column in LIFELIB_PV:
@@ -239,7 +229,7 @@ def test_case_c_per_point_means(case_c):
 
 @pytest.mark.slow
 def test_case_c_per_scenario_sums(case_c):
-    ref = _read("ex4_bench10k_1000scen_pv_by_scen_sum.csv").sort("scen_id")
+    ref = read_lifelib("ex4_bench10k_1000scen_pv_by_scen_sum.csv").sort("scen_id")
     assert ref["scen_id"].to_list() == list(range(1, N_SCEN + 1))
     scale = ref["pv_premiums"].to_numpy()
     for column in LIFELIB_PV:
@@ -279,7 +269,7 @@ def case_d(engine, ex2_set, scenarios) -> dict[int, SavingsValuation]:
 
 @pytest.fixture(scope="module")
 def case_d_ref() -> pl.DataFrame:
-    return _read("ex2_pv_by_sim_scen.csv.gz")
+    return read_lifelib("ex2_pv_by_sim_scen.csv.gz")
 
 
 @pytest.mark.parametrize("sim", SIMS, ids=lambda s: f"sim{s}")
@@ -293,7 +283,7 @@ def test_case_d_per_scenario(case_d, case_d_ref, sim):
 
 def _check_summary(sim: int, gmdb: float, gmab: float, fee: float, premiums: float) -> None:
     """One row of lifelib's ``monte_carlo()`` table (means over the 1000 scenarios)."""
-    row = _read("ex2_summary_1000scen.csv").filter(pl.col("sim_id") == sim).row(0, named=True)
+    row = read_lifelib("ex2_summary_1000scen.csv").filter(pl.col("sim_id") == sim).row(0, named=True)
     what = f"case D sim {sim}"
     assert_close(gmdb, row["gmdb_mean"], premiums, f"{what} gmdb_mean")
     assert_close(gmab, row["gmab_mean"], premiums, f"{what} gmab_mean")

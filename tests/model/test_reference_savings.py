@@ -30,9 +30,20 @@ from livecalc_lab.errors import DataError
 from livecalc_lab.model import reference_savings as rs
 from livecalc_lab.model.savings_policies import read_savings_policies
 
-from lifelib_savings import CASE_A_MEAN_PV_NET_CF, CASE_B_SUM_PV_NET_CF, CASE_C_SUM_MEAN_PV_GMAB, CASE_C_SUM_MEAN_PV_NET_CF, DATA, LIFELIB_PV, MIXED, N_SCEN
+from lifelib_savings import (
+    CASE_A_MEAN_PV_NET_CF,
+    CASE_B_SUM_PV_NET_CF,
+    CASE_C_SUM_MEAN_PV_GMAB,
+    CASE_C_SUM_MEAN_PV_NET_CF,
+    DATA,
+    LIFELIB_PV,
+    MIXED,
+    N_SCEN,
+    REL,
+    assert_close,
+    read_lifelib,
+)
 
-REL = 1e-9
 
 CASE_C_SUBSET = 200  # points valued under all 1000 scenarios in the fast test
 
@@ -41,29 +52,6 @@ CASE_C_SUBSET = 200  # points valued under all 1000 scenarios in the fast test
 # --------------------------------------------------------------------------------------
 # Inputs and helpers
 # --------------------------------------------------------------------------------------
-
-
-def _read(name: str) -> pl.DataFrame:
-    """A lifelib file: ids and t as Int64, everything else Float64 (shortest reprs parse exactly)."""
-    raw = pl.read_csv(DATA / name, infer_schema=False)
-    ints = [c for c in ("sim_id", "point_id", "scen_id", "t") if c in raw.columns]
-    return raw.select(pl.col(ints).cast(pl.Int64), pl.exclude(ints).cast(pl.Float64))
-
-
-def assert_close(actual: np.ndarray, expected: np.ndarray, scale: np.ndarray | float, what: str) -> float:
-    """``|actual - expected| <= REL * max(|expected|, scale)`` elementwise; returns the largest ratio to REL."""
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    tol = REL * np.maximum(np.abs(expected), scale)
-    err = np.abs(actual - expected)
-    bad = np.flatnonzero(~(err <= tol))
-    if len(bad):
-        i = int(bad[0])
-        pytest.fail(
-            f"{what}: element {i}: {actual.flat[i]!r} vs lifelib {expected.flat[i]!r} (|diff| {err.flat[i]:.3g})"
-        )
-    return float(np.max(err / np.where(tol > 0, tol, 1.0), initial=0.0))
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +88,7 @@ def case_a(ex4: SavingsBasis, fund_return: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def test_case_a_per_lane_all_columns(case_a):
-    ref = _read("ex4_default_pv_by_point_scen.csv.gz").sort("point_id", "scen_id")
+    ref = read_lifelib("ex4_default_pv_by_point_scen.csv.gz").sort("point_id", "scen_id")
     assert ref["point_id"].to_list() == list(np.repeat(np.arange(1, 10), N_SCEN))  # point-major lanes
     scale = ref["pv_premiums"].to_numpy()
     for col in LIFELIB_PV:
@@ -109,7 +97,7 @@ def test_case_a_per_lane_all_columns(case_a):
 
 
 def test_case_a_means_per_point(case_a):
-    ref = _read("ex4_default_pv_by_point_mean.csv").sort("point_id")
+    ref = read_lifelib("ex4_default_pv_by_point_mean.csv").sort("point_id")
     scale = ref["pv_premiums"].to_numpy()
     for col in LIFELIB_PV:
         assert_close(case_a[col].mean(axis=1), ref[col].to_numpy(), scale, f"case A mean {col}")
@@ -128,7 +116,7 @@ def bench10k() -> pl.DataFrame:
 
 def test_case_b_per_point_and_total(ex4, fund_return, bench10k):
     pv = rs.value(bench10k, ex4, fund_return[:1], rs.disc_factors(241, ex4))
-    ref = _read("ex4_bench10k_1scen_pv_by_point.csv.gz").sort("point_id")
+    ref = read_lifelib("ex4_bench10k_1scen_pv_by_point.csv.gz").sort("point_id")
     scale = ref["pv_premiums"].to_numpy()
     for col in LIFELIB_PV:
         assert_close(pv[col][:, 0], ref[col].to_numpy(), scale, f"case B {col}")
@@ -137,7 +125,7 @@ def test_case_b_per_point_and_total(ex4, fund_return, bench10k):
 
 def test_case_b_cashflow_totals(ex4, fund_return, bench10k):
     cf = rs.cashflows(bench10k, ex4, fund_return, rs.disc_factors(241, ex4), scenario=0, total=True)
-    ref = _read("ex4_bench10k_1scen_cf_total.csv")
+    ref = read_lifelib("ex4_bench10k_1scen_cf_total.csv")
     assert cf["t"].to_list() == ref["t"].to_list() == list(range(241))
     for col in ref.columns[1:]:
         e = ref[col].to_numpy()
@@ -153,7 +141,7 @@ def test_case_c_subset_per_point_means(ex4, fund_return, bench10k):
     """The first 200 points under all 1000 scenarios: their per-point means (case C has no per-lane file)."""
     pols = bench10k.head(CASE_C_SUBSET)
     pv = rs.value(pols, ex4, fund_return, rs.disc_factors(241, ex4))
-    ref = _read("ex4_bench10k_1000scen_pv_by_point_mean.csv.gz").sort("point_id").head(CASE_C_SUBSET)
+    ref = read_lifelib("ex4_bench10k_1000scen_pv_by_point_mean.csv.gz").sort("point_id").head(CASE_C_SUBSET)
     assert ref["point_id"].to_list() == pols["policy_id"].to_list()
     scale = ref["pv_premiums"].to_numpy()
     for col in LIFELIB_PV:
@@ -182,7 +170,7 @@ def case_d(ex2_set, fund_return) -> dict[int, dict[str, np.ndarray]]:
 
 @pytest.mark.parametrize("sim", range(1, 6), ids=lambda s: f"sim{s}")
 def test_case_d_per_scenario(case_d, sim):
-    ref = _read("ex2_pv_by_sim_scen.csv.gz").filter(pl.col("sim_id") == sim).sort("scen_id")
+    ref = read_lifelib("ex2_pv_by_sim_scen.csv.gz").filter(pl.col("sim_id") == sim).sort("scen_id")
     assert ref["scen_id"].to_list() == list(range(1, N_SCEN + 1))
     scale = ref["pv_premiums"].to_numpy()
     for col in [*LIFELIB_PV, "pv_maint_fee"]:
@@ -191,7 +179,7 @@ def test_case_d_per_scenario(case_d, sim):
 
 def test_case_d_summary_table(case_d):
     """lifelib's ``monte_carlo()`` table: guarantee costs and fees, means over the 1000 scenarios."""
-    ref = _read("ex2_summary_1000scen.csv").sort("sim_id")
+    ref = read_lifelib("ex2_summary_1000scen.csv").sort("sim_id")
     for row in ref.iter_rows(named=True):
         pv = case_d[row["sim_id"]]
         gmdb, gmab, fee = pv["pv_gmdb"].mean(), pv["pv_gmab"].mean(), pv["pv_maint_fee"].mean()
@@ -222,7 +210,7 @@ def test_ex2_sim5_series(ex2_set, fund_return):
     """Dynamic lapse, mortality, fees: all 28 quantities of SPEC.md section 6a, scenario 1."""
     basis = ex2_set.basis("ex2_sim5")
     cf = rs.cashflows(_policies("ex2_model_points.csv"), basis, fund_return, rs.disc_factors(121, basis), scenario=0)
-    ref = _read("ex2_sim5_cf_scen1.csv").sort("t")
+    ref = read_lifelib("ex2_sim5_cf_scen1.csv").sort("t")
     assert cf["t"].to_list() == ref["t"].to_list()
     _compare_series(cf, ref, "EX2 sim 5 series")
     assert (cf["lapse_rate"].to_numpy()[:120] > 0).all() and (cf["pols_death"].to_numpy()[:120] > 0).all()
@@ -234,7 +222,7 @@ def test_ex4_series(fund_return, product):
     basis = load_assumptions(DATA / "ex4").basis(product)
     pols = _policies("ex4_model_points_default.csv")
     cf = rs.cashflows(pols, basis, fund_return, rs.disc_factors(121, basis), scenario=0)
-    ref = _read("ex4_default_cf_scen1.csv.gz").sort("point_id", "t")
+    ref = read_lifelib("ex4_default_cf_scen1.csv.gz").sort("point_id", "t")
     assert cf["policy_id"].to_list() == ref["point_id"].to_list() and cf["t"].to_list() == ref["t"].to_list()
     if product == "savings_ex4_numpy_lookup":
         _compare_series(cf, ref, "EX4 series")
