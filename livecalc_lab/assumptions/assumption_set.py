@@ -111,8 +111,26 @@ class Table:
     path: str
 
 
+class _TablesSpan:
+    """What a basis's mortality table and discount curve cover (shared by every product basis)."""
+
+    mort_min_age: int
+    mort_qx: np.ndarray
+    disc_zero_ann: np.ndarray
+
+    @property
+    def mort_max_age(self) -> int:
+        """Highest attained age in the mortality table (``mort_min_age - 1`` without one)."""
+        return self.mort_min_age + self.mort_qx.shape[0] - 1
+
+    @property
+    def max_months(self) -> int:
+        """Number of projection months the discount curve covers (12 per year)."""
+        return 12 * len(self.disc_zero_ann)
+
+
 @dataclass(frozen=True)
-class ProductBasis:
+class ProductBasis(_TablesSpan):
     """Everything the projection of one product needs, as plain arrays.
 
     Built by :meth:`AssumptionSet.basis`; consumed identically by the WASM engine
@@ -208,15 +226,6 @@ class ProductBasis:
         """Whether policies run to the mortality table's last age (their ``policy_term`` is ignored)."""
         return self.model == "whole_life"
 
-    @property
-    def mort_max_age(self) -> int:
-        """Highest attained age in the mortality table."""
-        return self.mort_min_age + self.mort_qx.shape[0] - 1
-
-    @property
-    def max_months(self) -> int:
-        """Number of projection months the discount curve covers (12 per year)."""
-        return 12 * len(self.disc_zero_ann)
 
 
 class AssumptionSet:

@@ -88,6 +88,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import polars as pl
 
+from livecalc_lab.assumptions.assumption_set import _TablesSpan
 from livecalc_lab.errors import AssumptionError, DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,7 +109,7 @@ _REQUIRED_KEYS = (
 
 
 @dataclass(frozen=True)
-class SavingsBasis:
+class SavingsBasis(_TablesSpan):
     """Everything the projection of one savings product needs, as plain arrays.
 
     Built by :meth:`AssumptionSet.basis` for a product of model ``"savings"``;
@@ -210,16 +211,6 @@ class SavingsBasis:
     def has_mortality(self) -> bool:
         """Whether the product has a mortality table."""
         return self.mort_qx.shape[0] > 0
-
-    @property
-    def mort_max_age(self) -> int:
-        """Highest attained age in the mortality table (``mort_min_age - 1`` without one)."""
-        return self.mort_min_age + self.mort_qx.shape[0] - 1
-
-    @property
-    def max_months(self) -> int:
-        """Number of projection months the discount curve covers (12 per year)."""
-        return 12 * len(self.disc_zero_ann)
 
     def policy_spec_columns(self, frame: pl.DataFrame, source: str = "<DataFrame>") -> pl.DataFrame:
         """``frame`` with each policy's spec fields joined on ``spec_id``.
