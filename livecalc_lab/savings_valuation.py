@@ -136,19 +136,8 @@ def value_savings(session: Any, basis: SavingsBasis, scenarios: Any, cashflows: 
                               scenario_totals=True, threads=session.threads)
     names = _abi.SAV_PV_NAMES
     per_policy = pl.DataFrame({"policy_id": pols.frame["policy_id"]} | {n: ce.pv[k, :, 0] for k, n in enumerate(names)})
-    result = ValuationResult(
-        product=basis.product,
-        n_model_points=len(pols),
-        n_policies=pols.n_policies,
-        totals={n: float(ce.scenario_totals[0, k]) for k, n in enumerate(names)},
-        per_policy=per_policy,
-        assumptions_version=version,
-        engine_version=engine.version,
-        source=pols.source,
-        elapsed_seconds=0.0,
-        engine_seconds=ce.engine_seconds,
-        data_version=pols.version,
-    )
+    result = session.new_result(basis, {n: float(ce.scenario_totals[0, k]) for k, n in enumerate(names)},
+                                per_policy, version, ce.engine_seconds)
     if sset is not None:
         D = sset.disc_factor
         disc = v if D is None else D[:, :n_months]

@@ -143,6 +143,15 @@ class Session:
         self.t0 = time.perf_counter()  # later values in the session count from their own start
         return result
 
+    def new_result(self, basis: Any, totals: dict[str, float], per_policy: pl.DataFrame, version: str,
+                   engine_seconds: float) -> ValuationResult:
+        """A result for the session's policies with its provenance filled in (times set by :meth:`value`)."""
+        pols = self.policies
+        return ValuationResult(product=basis.product, n_model_points=len(pols), n_policies=pols.n_policies,
+                               totals=totals, per_policy=per_policy, assumptions_version=version,
+                               engine_version=self.engine.version, source=pols.source, elapsed_seconds=0.0,
+                               engine_seconds=engine_seconds, data_version=pols.version)
+
     def _value_term(self, basis: ProductBasis, scenarios: Any, cashflows: bool, version: str,
                     reuse: bool) -> ValuationResult:
         from livecalc_lab.portfolio import value_term_portfolio
@@ -157,19 +166,8 @@ class Session:
         )
         if per_policy.height != len(pols):  # never lose a row
             raise AssertionError("engine returned a different number of policies than were read")
-        result = ValuationResult(
-            product=basis.product,
-            n_model_points=len(pols),
-            n_policies=pols.n_policies,
-            totals={name: float(val.totals[k]) for k, name in enumerate(_abi.PV_NAMES)},
-            per_policy=per_policy,
-            assumptions_version=version,
-            engine_version=engine.version,
-            source=pols.source,
-            elapsed_seconds=0.0,
-            engine_seconds=val.engine_seconds,
-            data_version=pols.version,
-        )
+        result = self.new_result(basis, {name: float(val.totals[k]) for k, name in enumerate(_abi.PV_NAMES)},
+                                 per_policy, version, val.engine_seconds)
         n_months = 0 if val.cashflows is None else val.cashflows.shape[1]
         v = engine.discount_factors(basis, n_months) if n_months else np.zeros(0)
         if scenarios is not None:
