@@ -1,0 +1,196 @@
+"""A Jupyter server on 127.0.0.1 and a notebook driven in headless Chromium, for the widget tests and
+``bench/preview_latency.py``.
+
+``JupyterServer`` starts ``jupyter lab`` (which also serves Notebook 7's ``/notebooks/`` pages) from
+this interpreter with the repository on ``PYTHONPATH``, a private ``LIVECALC_HOME`` and private
+Jupyter settings/workspace folders, so nothing of the user's setup leaks in or out.
+``NotebookPage`` opens a notebook in JupyterLab or Notebook 7 through ``window.jupyterapp``
+(``expose_app_in_browser``), runs it and waits for the kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from _servers import free_port, stop_group, wait_for_port  # noqa: E402
+
+# JupyterLab's news and update checks would open a toast over the notebook: off.
+_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+             {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}}
+
+
+class JupyterServer:
+    """``jupyter lab`` serving ``root`` on 127.0.0.1 (a context manager).
+
+    Parameters
+    ----------
+    root : Path
+        The server's root folder (notebooks are opened relative to it).
+    env : dict, optional
+        More environment variables for the server and its kernels (e.g. ``LIVECALC_HOME``).
+    """
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None):
+        self.root = Path(root)
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.extra_env = dict(env or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = self.root.parent / f"jupyter-{self.port}.log"
+
+    def __enter__(self) -> JupyterServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self, seconds: float = 90) -> None:
+        """Start the server; raises RuntimeError with the log's tail if it does not listen in time."""
+        private = self.root.parent / f"jupyter-{self.port}"
+        settings = private / "settings"
+        for name, value in _SETTINGS.items():
+            path = settings / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+        env = {**os.environ, **self.extra_env,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+               "JUPYTER_CONFIG_DIR": str(private / "config"), "JUPYTER_RUNTIME_DIR": str(private / "runtime"),
+               "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(private / "workspaces"),
+               "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+               "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
+               "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.root,
+                                         start_new_session=True)
+        if not wait_for_port(self.port, self.proc, seconds):
+            tail = self.log.read_text(errors="replace")[-3000:]
+            self.stop()
+            raise RuntimeError(f"jupyter lab did not start on port {self.port}:\n{tail}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_group(self.proc)
+            self.proc = None
+
+    def url(self, path: str, **query: str) -> str:
+        """``http://127.0.0.1:<port>/<path>?token=...`` (plus ``query``)."""
+        q = "&".join([f"token={self.token}", *(f"{k}={v}" for k, v in query.items())])
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}?{q}"
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook of code ``cells`` with the ``python3`` kernel (no kernel picker on opening)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+_KERNEL_IDLE = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle' && !!w.content;
+}"""
+
+_ALL_RAN = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const k = w.sessionContext.session.kernel;
+  const cells = w.content.widgets.filter((c) => c.model.type === 'code');
+  return k.status === 'idle' && cells.every((c) => c.model.executionCount !== null);
+}"""
+
+_ERRORS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const out = [];
+  for (const c of w.content.widgets) {
+    if (c.model.type !== 'code') continue;
+    for (let i = 0; i < c.model.outputs.length; i++) {
+      const o = c.model.outputs.get(i).toJSON();
+      if (o.output_type === 'error') out.push(o.ename + ': ' + o.evalue);
+      if (o.output_type === 'stream' && o.name === 'stderr') out.push('stderr: ' + o.text);
+    }
+  }
+  return out;
+}"""
+
+
+class NotebookPage:
+    """A notebook opened in JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``).
+
+    Parameters
+    ----------
+    page : playwright Page
+    server : JupyterServer
+    notebook : str
+        Path of the notebook relative to the server root.
+    app : {"lab", "notebook"}
+    shots : Path, optional
+        Folder for :meth:`shot` screenshots.
+    """
+
+    def __init__(self, page: Any, server: JupyterServer, notebook: str, app: str = "lab",
+                 shots: Path | None = None):
+        self.page = page
+        self.server = server
+        self.notebook = notebook
+        self.app = app
+        self.shots = shots
+        self.n_shots = 0
+
+    def open(self, timeout: float = 60_000) -> None:
+        """Open the notebook and wait for its kernel to be idle."""
+        path = f"lab/tree/{self.notebook}" if self.app == "lab" else f"notebooks/{self.notebook}"
+        self.page.goto(self.server.url(path, reset="") if self.app == "lab" else self.server.url(path))
+        self.page.wait_for_function(_KERNEL_IDLE, timeout=timeout)
+
+    def run_all(self, timeout: float = 120_000) -> None:
+        """Run every cell and wait until all have run and the kernel is idle; fails on an error output."""
+        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        self.page.wait_for_function(_ALL_RAN, timeout=timeout, polling=200)
+        errors = self.errors()
+        if errors:
+            raise AssertionError("the notebook raised: " + "\n".join(errors))
+
+    def errors(self) -> list[str]:
+        """Error and stderr outputs of the notebook's cells."""
+        return list(self.page.evaluate(_ERRORS))
+
+    def shot(self, name: str) -> Path | None:
+        """Save a full-page screenshot ``<nn>-<app>-<name>.png`` under :attr:`shots`."""
+        if self.shots is None:
+            return None
+        self.shots.mkdir(parents=True, exist_ok=True)
+        self.n_shots += 1
+        path = self.shots / f"{self.n_shots:02d}-{self.app}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def wait_text_change(page: Any, selector: str, old: str, timeout: float = 60_000) -> str:
+    """Wait until the text of ``selector`` differs from ``old`` (and is not a placeholder); return it."""
+    page.wait_for_function(
+        """([sel, old]) => { const e = document.querySelector(sel);
+             return !!e && e.textContent !== old && e.dataset.status === 'ready'; }""",
+        arg=[selector, old], timeout=timeout, polling="raf")
+    return page.eval_on_selector(selector, "e => e.textContent")
+
+
+def pause(seconds: float) -> None:
+    time.sleep(seconds)
