@@ -25,6 +25,7 @@ never reaches a preview. Each valid change replaces :attr:`assumptions` (or
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +129,7 @@ def parse_value(text: Any, kind: str) -> float | int:
         if not _INT.match(s):
             raise ValueError(f"{text!r} is not a whole number")
         return int(s)
-    if not _FLOAT.match(s):
+    if not _FLOAT.match(s) or not math.isfinite(float(s)):
         raise ValueError(f"{text!r} is not a number")
     return float(s)
 
