@@ -46,10 +46,14 @@ class Workbench(ipywidgets.VBox):
         List the catalog in the browser.
     backend : str or backend object, optional
         The run panel's initial backend.
+    n : int
+        Preview sample size (policies).
     delay : float
-        Preview debounce in seconds.
+        Preview debounce in seconds (default 0.3).
     preview_fn : callable, optional
         Replaces ``lc.preview`` (tests, or another engine).
+    **run_options
+        ``workers``, ``chunk_bytes``: passed to :class:`RunPanel` (and so to ``lc.submit``).
 
     Attributes
     ----------
@@ -61,7 +65,7 @@ class Workbench(ipywidgets.VBox):
 
     def __init__(self, dataset: Any = None, assumptions: Any = None, scenarios: Any = None,
                  product: str = "basic_term_s", *, datasets: Any = None, catalog: bool = True, backend: Any = None,
-                 delay: float | None = None, preview_fn: Any = None, **run_options: Any):
+                 n: int = 10_000, delay: float | None = None, preview_fn: Any = None, **run_options: Any):
         from livecalc_lab.assumptions import ProductBasis
         from livecalc_lab.config import open_configured
         from livecalc_lab.model.scenarios import hull_white
@@ -75,7 +79,7 @@ class Workbench(ipywidgets.VBox):
         kind = "term" if isinstance(self.editor.saved.basis(product), ProductBasis) else "savings"
         self.browser = DatasetBrowser(listed, catalog=catalog, product_kind=kind,
                                       scenarios=scenarios.n if scenarios is not None else 0)
-        options: dict[str, Any] = {"preview_fn": preview_fn}
+        options: dict[str, Any] = {"preview_fn": preview_fn, "n": n}
         if delay is not None:
             options["delay"] = delay
         self.preview = PreviewPanel(None, self.editor.assumptions, scenarios, product, **options)

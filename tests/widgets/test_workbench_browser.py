@@ -34,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     write_notebook(root / "workbench.ipynb", [
         "import livecalc_lab as lc",
         f"wb = lc.Workbench(datasets={{'book (20K synthetic)': 'book.csv'}}, scenarios=lc.hull_white(n=200), "
-        f"workers=2, chunk_bytes={chunk})\nwb",
+        f"n=5_000, workers=2, chunk_bytes={chunk})\nwb",
     ])
     write_notebook(root / "notebook7.ipynb", [
         "import livecalc_lab as lc",
@@ -55,19 +55,10 @@ def page():
             browser.close()
 
 
-def _set_preview_n(nb: NotebookPage) -> None:
-    """5K-policy previews keep the test quick on two cores (the sample size is the panel's ``n``)."""
-    nb.page.evaluate("""async () => {
-      const w = window.jupyterapp.shell.currentWidget;
-      const f = w.sessionContext.session.kernel.requestExecute({code: 'wb.preview.n = 5_000'});
-      await f.done; }""")
-
-
 def test_jupyterlab_select_edit_preview_full_run(server, page):
     nb = NotebookPage(page, server, "workbench.ipynb", "lab", SHOTS)
     nb.open()
     nb.run_all()
-    _set_preview_n(nb)
     page.wait_for_selector(".lc-item[data-id='notebook:0']")
     nb.shot("1-opened")
 
@@ -101,6 +92,7 @@ def test_jupyterlab_select_edit_preview_full_run(server, page):
     assert re.match(r"^Preview was within \d+\.\d% of full run$", page.inner_text(".lc-comparison-headline"))
     assert re.search(r"(inside|outside) the preview's 95% interval", page.inner_text(".lc-inside"))
     assert page.locator("table.lc-comparison tr[data-key='cte95'] td").count() == 3
+    page.locator(".lc-comparison-headline").scroll_into_view_if_needed()
     nb.shot("4-full-run")
     assert nb.errors() == []
 

@@ -64,6 +64,7 @@ function render({ model, el }) {
     headline.textContent = status === "empty" ? "Preview: choose a dataset" : model.get("headline") || "Preview: computing…";
     headline.dataset.request = String(stamp.request ?? "");
     headline.dataset.taken = String(stamp.taken ?? "");
+    headline.dataset.finished = String(stamp.finished ?? "");
     headline.dataset.status = status;
     detail.textContent = model.get("detail");
     delta.textContent = model.get("delta");
