@@ -172,14 +172,17 @@ class NotebookPage:
         """Error and stderr outputs of the notebook's cells."""
         return list(self.page.evaluate(_ERRORS))
 
-    def shot(self, name: str) -> Path | None:
-        """Save a full-page screenshot ``<nn>-<app>-<name>.png`` under :attr:`shots`."""
+    def shot(self, name: str, selector: str | None = None) -> Path | None:
+        """Save a screenshot ``<nn>-<app>-<name>.png`` under :attr:`shots`: the page, or one element."""
         if self.shots is None:
             return None
         self.shots.mkdir(parents=True, exist_ok=True)
         self.n_shots += 1
         path = self.shots / f"{self.n_shots:02d}-{self.app}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        if selector is None:
+            self.page.screenshot(path=str(path), full_page=True)
+        else:
+            self.page.locator(selector).first.screenshot(path=str(path))
         return path
 
 

@@ -92,8 +92,8 @@ def test_jupyterlab_select_edit_preview_full_run(server, page):
     assert re.match(r"^Preview was within \d+\.\d% of full run$", page.inner_text(".lc-comparison-headline"))
     assert re.search(r"(inside|outside) the preview's 95% interval", page.inner_text(".lc-inside"))
     assert page.locator("table.lc-comparison tr[data-key='cte95'] td").count() == 3
-    page.locator(".lc-comparison-headline").scroll_into_view_if_needed()
     nb.shot("4-full-run")
+    nb.shot("5-full-run-panel", ".lc-run")
     assert nb.errors() == []
 
 
