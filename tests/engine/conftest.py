@@ -58,7 +58,8 @@ def portfolio(request: pytest.FixtureRequest, portfolios: dict[str, Portfolio]) 
 def run_js(tmp_path_factory: pytest.TempPathFactory):
     """Run an ES-module snippet in Node (the machine's ``node``): ``run_js(code, data) -> output``.
 
-    ``code`` sees ``input`` (``data`` through JSON) and assigns ``output``; ``@js/`` in it is the
+    ``code`` sees ``input`` (``data`` through JSON) and node:fs's ``readFileSync``, and assigns
+    ``output``; ``@js/`` in it is the
     folder of the package's JS modules (``import { fsum } from "@js/stats.mjs"``). ``output`` comes
     back through JSON with typed arrays as lists and non-finite numbers and BigInts as strings;
     floats cross both ways as their shortest round-trip text, so the bits are kept.

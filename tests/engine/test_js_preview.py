@@ -121,13 +121,14 @@ def test_in_force_sample_of_a_larger_book_and_every_kind_of_edit(book, tmp_path)
     assert len(out[3]["per_scenario"]["pv_net_cf"]) == 333 and out[3]["scenario_spec"]["seed"] == str(2**63 + 5)
 
 
-def test_deterministic_preview(book, tmp_path):
-    payload = preview_payload(book, product="basic_term_se", n=4_000, sample_seed=7)
+def test_deterministic_preview_on_a_set_whose_multipliers_are_not_one(book, tmp_path):
+    aset, _ = apply_changes(None, None, "basic_term_se", {"mortality.multiplier": 1.3, "lapse.multiplier": 0.7})
+    payload = preview_payload(book, aset, product="basic_term_se", n=4_000, sample_seed=7)
     assert payload[0]["scenarios"] is None and not any(k.startswith("scenarios.") for k in payload[0]["parameters"])
-    edits = [{}, {"mortality.multiplier": 0.9}]
+    edits = [{}, {"mortality.multiplier": 0.9, "lapse.multiplier": 1.7}]
     for js, changes in zip(node_preview(tmp_path, payload, edits), edits):
-        assert_same(js, python_preview(book, changes, scenarios=None, product="basic_term_se", n=4_000,
-                                       sample_seed=7))
+        assert_same(js, python_preview(book, changes, assumptions=aset, scenarios=None, product="basic_term_se",
+                                       n=4_000, sample_seed=7))
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +206,15 @@ def test_numpy_summation_orders(run_js):
     for got, m, (s, t) in zip(out["means"], mats, shapes):
         assert np.asarray(got).tobytes() == m[:, :t].mean(axis=0).tobytes(), (s, t)
     assert math.isfinite(out["sums"][-1])
+
+
+def test_a_payload_is_previewed_only_with_the_kernels_engine(run_js, tmp_path):
+    meta, buffers = preview_payload(demo_policies_path(), n=50)
+    save_payload(meta | {"engine_version": "sha256:" + "0" * 64}, buffers, tmp_path)
+    out = run_js("""
+        import { PreviewSession, assemblePayload } from "@js/preview.mjs";
+        const meta = JSON.parse(readFileSync(input.dir + "/meta.json", "utf8"));
+        const buffers = meta.buffers.map((_, i) => readFileSync(`${input.dir}/buffer-${i}.bin`));
+        try { await PreviewSession.load(assemblePayload(meta, buffers), readFileSync(input.wasm)); output = "loaded"; }
+        catch (e) { output = e.message; }""", {"dir": str(tmp_path), "wasm": str(ENGINE_PATH)})
+    assert out.startswith("the payload was built with engine sha256:0000000000") and "load the kernel's" in out

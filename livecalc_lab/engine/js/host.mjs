@@ -103,6 +103,12 @@ class Arena {
     return new DataView(this.engine.memory, this.ptr(name), size);
   }
 
+  /** The doubles nearest the `count` exact accumulators in buffer `acc`, rounded by the engine into buffer `out`. */
+  round(acc, out, count) {
+    this.engine.call("lc_exact_round", this.ptr(acc), count, this.ptr(out));
+    return this.read(out, Float64Array, count);
+  }
+
   free() {
     this.engine.fn.lc_free(this.base);
   }
@@ -271,14 +277,15 @@ export class Engine {
    *            monthly cashflows t = 0 .. n_months - 1 summed exactly over the policies,
    *            n_months = monthsNeeded(policies, basis);
    *          altDisc — Float64Array covering monthsNeeded(policies, basis, true) months: also each policy's
-   *            PVs under this discount vector (premiums stay those priced on the curve).
+   *            PVs under this discount vector (premiums stay those priced on the curve);
+   *          exact — also return the exact accumulators (default true; false saves copying them out).
    * Returns {pv: 5 Float64Array(n) in PV_NAMES order, premium_pp: Float64Array(n), totals: Float64Array(5),
-   *          totals_exact: BigInt64Array(5 * EXACT_WORDS), n_months, cashflows: Float64Array(10 * n_months)
+   *          totals_exact: BigInt64Array(5 * EXACT_WORDS) or null, n_months, cashflows: Float64Array(10 * n_months)
    *          line-major in CF_NAMES order or null, cashflows_exact or null, pv_alt: 5 Float64Array(n) or null,
    *          engine_ms: time inside lc_value_term}.
    * Throws EngineError (code and policy index) or RangeError (bad options).
    */
-  valueTerm(basis, policies, { cashflows = false, altDisc = null } = {}) {
+  valueTerm(basis, policies, { cashflows = false, altDisc = null, exact = true } = {}) {
     const n = policies.age_at_entry.length;
     if (n > MAX_BATCH) throw new RangeError(`valueTerm takes at most ${MAX_BATCH} policies per call, got ${n}`);
     const table = basis.premium_basis === "table";
@@ -297,8 +304,9 @@ export class Engine {
     }
     const arena = this.basisArena(basis, {
       policies: 28, results: 48, age: 4 * n, term: 4 * n, dur: 4 * n, count: 8 * n, sa: 8 * n,
-      rate: table ? 8 * n : 0, pv: 8 * N_PV * n, prem: 8 * n, totals: N_PV * EXACT_BYTES,
-      cashflows: N_CF * nMonths * EXACT_BYTES, alt_disc: alt ? alt.byteLength : 0, pv_alt: alt ? 8 * N_PV * n : 0,
+      rate: table ? 8 * n : 0, pv: 8 * N_PV * n, prem: 8 * n, totals: N_PV * EXACT_BYTES, totals_out: 8 * N_PV,
+      cashflows: N_CF * nMonths * EXACT_BYTES, cf_out: 8 * N_CF * nMonths, alt_disc: alt ? alt.byteLength : 0,
+      pv_alt: alt ? 8 * N_PV * n : 0,
     });
     try {
       const p = arena.view("policies", 28);
@@ -328,16 +336,14 @@ export class Engine {
       const engineMs = performance.now() - t0;
       this.raiseCode("lc_value_term", rc);
       const split = (all) => PV_NAMES.map((_, k) => all.subarray(k * n, (k + 1) * n));
-      const totalsExact = arena.read("totals", BigInt64Array, N_PV * EXACT_WORDS);
-      const cfExact = cashflows ? arena.read("cashflows", BigInt64Array, N_CF * nMonths * EXACT_WORDS) : null;
       return {
         pv: split(arena.read("pv", Float64Array, N_PV * n)),
         premium_pp: arena.read("prem", Float64Array, n),
-        totals: this.exactRound(totalsExact),
-        totals_exact: totalsExact,
+        totals: arena.round("totals", "totals_out", N_PV),
+        totals_exact: exact ? arena.read("totals", BigInt64Array, N_PV * EXACT_WORDS) : null,
         n_months: nMonths,
-        cashflows: cfExact ? this.exactRound(cfExact) : null,
-        cashflows_exact: cfExact,
+        cashflows: cashflows ? arena.round("cashflows", "cf_out", N_CF * nMonths) : null,
+        cashflows_exact: cashflows && exact ? arena.read("cashflows", BigInt64Array, N_CF * nMonths * EXACT_WORDS) : null,
         pv_alt: alt ? split(arena.read("pv_alt", Float64Array, N_PV * n)) : null,
         engine_ms: engineMs,
       };
@@ -399,16 +405,18 @@ export class Engine {
    * cashflows: Float64Array(nLines * nMonths), line-major. disc: Float64Array holding nScen rows of
    * discStride doubles (row s starts at s * discStride; discStride >= nMonths), or one shared vector
    * with discStride 0 (then nScen is 1 unless given).
-   * Returns BigInt64Array(nScen * nLines * EXACT_WORDS): accumulator [s][k]; round with exactRound.
+   * Returns BigInt64Array(nScen * nLines * EXACT_WORDS): accumulator [s][k]; round with exactRound. With
+   * `rounded`, the rounded sums instead: Float64Array(nScen * nLines) (rounded in place, saving the copies).
    */
-  discountTotals(cashflows, nLines, nMonths, disc, { nScen = 1, discStride = 0 } = {}) {
+  discountTotals(cashflows, nLines, nMonths, disc, { nScen = 1, discStride = 0, rounded = false } = {}) {
     const cf = f64(cashflows), D = f64(disc);
     if (cf.length !== nLines * nMonths) throw new RangeError(`cashflows hold ${cf.length} values, not ${nLines} x ${nMonths}`);
     const need = discStride ? (nScen - 1) * discStride + nMonths : nMonths;
     if ((discStride && discStride < nMonths) || (nScen > 0 && D.length < need)) {
       throw new RangeError(`discount factors cover ${D.length} values, the cashflows need ${need}`);
     }
-    const arena = new Arena(this, { cf: cf.byteLength, disc: D.byteLength, out: nScen * nLines * EXACT_BYTES });
+    const arena = new Arena(this, { cf: cf.byteLength, disc: D.byteLength, out: nScen * nLines * EXACT_BYTES,
+      values: rounded ? 8 * nScen * nLines : 0 });
     try {
       arena.write("cf", cf);
       arena.write("disc", D);
@@ -416,6 +424,7 @@ export class Engine {
       const rc = this.call("lc_discount_totals", arena.ptr("cf"), nLines, nMonths, arena.ptr("disc"), nScen, discStride,
         arena.ptr("out"));
       this.raiseCode("lc_discount_totals", rc);
+      if (rounded) return arena.round("out", "values", nScen * nLines);
       return arena.read("out", BigInt64Array, nScen * nLines * EXACT_WORDS);
     } finally {
       arena.free();

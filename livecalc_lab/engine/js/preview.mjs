@@ -22,7 +22,7 @@
 // ScenarioSpec do; a key the payload does not list needs the kernel (NeedsKernel) and an out-of-range
 // value is an EditError naming the key and the value: nothing is approximated.
 
-import { CF_NAMES, Engine, PV_NAMES, monthsNeeded } from "./host.mjs";
+import { ABI_VERSION, CF_NAMES, Engine, PV_NAMES, monthsNeeded } from "./host.mjs";
 import { npMeanAxis0, npVar } from "./_numpy.mjs";
 import { fsum, summarise, tvog } from "./stats.mjs";
 
@@ -190,16 +190,27 @@ export function interval(y, N, estimate, z95) {
 export class PreviewSession {
   /**
    * payload: assemblePayload()'s result; wasm: an Engine, a WebAssembly.Module, or engine.wasm's bytes.
-   * Checks that the payload was built for this engine's ABI.
+   * Bytes are checked against the payload's engine_version (the SHA-256 of the kernel's engine.wasm): the
+   * numbers are the kernel's only if the module is the same.
    */
   static async load(payload, wasm) {
+    if (!(wasm instanceof Engine) && !(wasm instanceof WebAssembly.Module) && globalThis.crypto?.subtle) {
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", wasm));
+      const version = "sha256:" + Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      if (version !== payload.meta.engine_version) {
+        throw new TypeError(`the payload was built with engine ${payload.meta.engine_version.slice(0, 19)}..., ` +
+          `this engine.wasm is ${version.slice(0, 19)}...: load the kernel's engine.wasm`);
+      }
+    }
     const engine = wasm instanceof Engine ? wasm : await Engine.load(wasm);
     return new PreviewSession(engine, payload);
   }
 
   constructor(engine, payload) {
     const { meta, arrays } = payload;
-    if (meta.abi_version !== 4) throw new TypeError(`payload for engine ABI ${meta.abi_version}, this host speaks 4`);
+    if (meta.abi_version !== ABI_VERSION) {
+      throw new TypeError(`payload for engine ABI ${meta.abi_version}, this host speaks ${ABI_VERSION}`);
+    }
     this.engine = engine;
     this.payload = payload;
     this.meta = meta;
@@ -210,6 +221,9 @@ export class PreviewSession {
     const basisKind = { premium_basis: meta.basis.premium_basis };
     this.nMonths = monthsNeeded(this.policies, basisKind);
     this.needMonths = Math.max(this.nMonths, monthsNeeded(this.policies, basisKind, true));
+    if (this.nMonths !== meta.n_months) {
+      throw new TypeError(`the payload's policies span ${this.nMonths} months, its metadata says ${meta.n_months}`);
+    }
     this.nPoliciesSample = fsum(arrays.policy_count);
     this.scenarioCache = null;
     this.cashflowCache = null;
@@ -247,7 +261,8 @@ export class PreviewSession {
    * {product, sample_size, total_rows, sample_seed, n_policies, totals: {pv_premiums, ..., pv_net_cf},
    *  pv_net_cf, ci95: [low, high], std_error, relative_halfwidth, statistics ({n, mean, std, min, max,
    *  percentiles, cte}) or null, pv_net_cf_ce, tvog, per_scenario ({scenario: Uint32Array(S), pv_...:
-   *  Float64Array(S)}) or null, scenario_spec, parameters (every parameter's value), elapsed_ms, engine_ms}.
+   *  Float64Array(S)}) or null, scenario_spec, parameters (every parameter's value), elapsed_ms, engine_ms
+   *  (inside lc_value_term), timings_ms ({scenarios, value_term, discount, statistics} with scenarios)}.
    * Throws NeedsKernel, EditError, or EngineError (a policy the edited basis cannot value).
    */
   compute(changes = {}) {
@@ -264,20 +279,26 @@ export class PreviewSession {
     };
     let y;
     let engineMs;
+    const timings = {};
     if (!meta.scenarios) {
-      const val = this.engine.valueTerm(basis, this.policies);
+      const val = this.engine.valueTerm(basis, this.policies, { exact: false });
       engineMs = val.engine_ms;
       out.totals = Object.fromEntries(PV_NAMES.map((name, i) => [name, val.totals[i] * k]));
       y = val.pv[NET];
     } else {
       const spec = scenarioSpec(v);
+      const t0s = performance.now();
       const sc = this.scenarios(spec, basis);
+      timings.scenarios = performance.now() - t0s;
       const T = this.nMonths;
       // The sample's cashflows do not depend on the scenarios: an edit of the spec alone reuses them.
       const basisKey = JSON.stringify([Object.entries(out.parameters).filter(([key]) => !key.startsWith("scenarios.")),
         "discount.shift" in changes]);
       const again = this.cashflowCache?.key === basisKey;
-      const val = this.engine.valueTerm(basis, this.policies, { cashflows: again ? false : TERM_PV_LINES, altDisc: sc.alt });
+      const t1 = performance.now();
+      const val = this.engine.valueTerm(basis, this.policies,
+        { cashflows: again ? false : TERM_PV_LINES, altDisc: sc.alt, exact: false });
+      timings.value_term = performance.now() - t1;
       engineMs = val.engine_ms;
       if (!again) {
         if (val.n_months !== T) throw new Error(`engine projected ${val.n_months} months, expected ${T}`);
@@ -291,8 +312,11 @@ export class PreviewSession {
       const cf = this.cashflowCache.cf;
       const L = TERM_PV_LINES.length, S = sc.S;
       const e = this.engine;
-      const perScen = e.exactRound(e.discountTotals(cf, L, T, sc.disc, { nScen: S, discStride: T + 1 }));
-      const ce = e.exactRound(e.discountTotals(cf, L, T, sc.ceDisc))[NET];
+      const t2 = performance.now();
+      const perScen = e.discountTotals(cf, L, T, sc.disc, { nScen: S, discStride: T + 1, rounded: true });
+      const ce = e.discountTotals(cf, L, T, sc.ceDisc, { rounded: true })[NET];
+      const t3 = performance.now();
+      timings.discount = t3 - t2;
       const cols = {};
       PV_NAMES.forEach((name, j) => {
         const col = new Float64Array(S);
@@ -307,6 +331,7 @@ export class PreviewSession {
       out.totals.pv_net_cf = out.statistics.mean;
       out.per_scenario = { scenario: Uint32Array.from({ length: S }, (_, s) => s + 1), ...cols };
       out.scenario_spec = { ...spec, seed: String(spec.seed) };
+      timings.statistics = performance.now() - t3;
       y = val.pv_alt[NET];
     }
     out.pv_net_cf = out.totals.pv_net_cf;
@@ -316,6 +341,7 @@ export class PreviewSession {
     out.relative_halfwidth = out.pv_net_cf ? (ci[1] - ci[0]) / 2 / Math.abs(out.pv_net_cf) : Infinity;
     out.engine_ms = engineMs;
     out.elapsed_ms = performance.now() - t0;
+    out.timings_ms = timings;
     return out;
   }
 }

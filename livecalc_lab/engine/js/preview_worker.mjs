@@ -27,6 +27,7 @@
 import { NeedsKernel, PreviewSession, assemblePayload } from "./preview.mjs";
 
 let session = null;
+let loading = false;
 let generation = 0; // bumped by every load: a slow load never installs an outdated payload
 let latest = null; // the newest edit not yet computed
 let scheduled = false;
@@ -60,6 +61,7 @@ async function load(msg) {
   const mine = ++generation;
   const t0 = performance.now();
   session = null;
+  loading = true;
   try {
     const payload = assemblePayload(msg.payload.meta, msg.payload.buffers);
     const wasm = typeof msg.wasm === "string" ? await (await fetch(msg.wasm)).arrayBuffer() : msg.wasm;
@@ -72,6 +74,8 @@ async function load(msg) {
     schedule();
   } catch (err) {
     if (mine === generation) self.postMessage({ type: "error", id: null, phase: "load", name: err.name, message: err.message });
+  } finally {
+    if (mine === generation) loading = false;
   }
 }
 
@@ -80,6 +84,10 @@ self.onmessage = (ev) => {
   if (msg.type === "load") {
     load(msg);
   } else if (msg.type === "edit") {
+    if (!session && !loading) {
+      self.postMessage({ type: "error", id: msg.id, name: "TypeError", message: 'no payload loaded: send {type: "load"} first' });
+      return;
+    }
     if (latest) self.postMessage({ type: "superseded", id: latest.id, by: msg.id });
     latest = msg;
     schedule();
