@@ -203,7 +203,7 @@ def run(n_edits: int, warmup: int) -> dict[str, Any]:
 
 
 def print_report(r: dict[str, Any]) -> None:
-    o = Out(piped_width=120)
+    o = Out(piped_width=150)
     o.say(f"Machine: {describe_machine(r['machine'], ('numpy', 'wasmtime'))}")
     w = r["workload"]
     o.say(f"Workload: {w['dataset']}, sample {w['sample']:,} x {w['scenarios']:,} Hull-White scenarios x "

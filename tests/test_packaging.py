@@ -76,3 +76,4 @@ def test_wheel_is_platform_independent_and_carries_the_same_engine(tmp_path):
     assert "livecalc_lab/demo/LICENSE-lifelib.txt" in names
     assert "livecalc_lab/demo/assumptions/assumptions.json" in names
     assert "livecalc_lab/engine/js/host.mjs" in names  # the JS host ships beside the module
+    assert "livecalc_lab/engine/js/preview_worker.mjs" in names  # and the in-browser preview

@@ -106,6 +106,8 @@ EDITS_SE = [
     {"scenarios.n": 333, "scenarios.seed": str(2**63 + 5),  # beyond JSON's exact integers: text
       "scenarios.a": 0.1, "maturity_benefit": 0.5},
     {"lapse.initial": 0.2, "lapse.slope": -0.03, "lapse.floor": 0.01, "scenarios.fund_sigma": 0.3},
+    {"scenarios.n": 150},  # a prefix of the 200 scenarios generated before (fund_sigma does not move them)
+    {"scenarios.n": 260, "scenarios.fund_excess": 0.02},  # scenarios 201 .. 260 added to those
 ]
 
 
@@ -218,3 +220,26 @@ def test_a_payload_is_previewed_only_with_the_kernels_engine(run_js, tmp_path):
         try { await PreviewSession.load(assemblePayload(meta, buffers), readFileSync(input.wasm)); output = "loaded"; }
         catch (e) { output = e.message; }""", {"dir": str(tmp_path), "wasm": str(ENGINE_PATH)})
     assert out.startswith("the payload was built with engine sha256:0000000000") and "load the kernel's" in out
+
+
+def test_apply_changes_gives_the_basis_the_kernel_resolves(run_js, tmp_path):
+    """preview.mjs's applyChanges and browser_preview.apply_changes edit the same basis arrays, bit for bit."""
+    changes = {"mortality.multiplier": 1.37, "lapse.slope": -0.015, "lapse.multiplier": 2.5,
+               "discount.shift": -0.004, "expenses.inflation_ann": 0.03, "premium.loading": 0.2,
+               "scenarios.seed": "12345678901234567890"}
+    save_payload(*preview_payload(demo_policies_path(), scenarios=SPEC, n=50), tmp_path)
+    out = run_js("""
+        import { applyChanges, assemblePayload } from "@js/preview.mjs";
+        const meta = JSON.parse(readFileSync(input.dir + "/meta.json", "utf8"));
+        const payload = assemblePayload(meta, meta.buffers.map((_, i) => readFileSync(`${input.dir}/buffer-${i}.bin`)));
+        output = applyChanges(payload, input.changes);""", {"dir": str(tmp_path), "changes": changes})
+    aset, spec = apply_changes(None, SPEC, "basic_term_s", changes)
+    basis = aset.basis("basic_term_s")
+    b = out["basis"]
+    for name in ("mort_qx", "lapse_ann", "disc_zero_ann", "commission_rates"):
+        assert np.asarray(b[name], dtype=np.float64).tobytes() == getattr(basis, name).tobytes(), name
+    for name in ("acquisition", "maintenance_ann", "inflation_ann", "premium_loading", "premium_round_decimals",
+                 "maturity_benefit", "mort_min_age", "premium_basis"):
+        assert b[name] == getattr(basis, name), name
+    assert (b["mort_n_ages"], b["mort_n_select"]) == basis.mort_qx.shape
+    assert out["scenarios"] == spec.to_dict() | {"seed": "12345678901234567890"} and spec.seed == 12345678901234567890

@@ -133,6 +133,22 @@ export function resolveChanges(meta, changes = {}) {
   return out;
 }
 
+/**
+ * An edit applied to the payload, without the kernel: {parameters, basis, scenarios}, the values of every
+ * parameter after `changes`, the engine's term basis (as AssumptionSet.basis gives it for the edited
+ * manifest: qx = min(table x multiplier, 1), lapse likewise, the linear lapse formula, expenses, premium
+ * loading and rounding, commission, maturity benefit, zero-spot rates + discount.shift) and the scenario
+ * spec (null for a deterministic payload). Throws NeedsKernel or EditError.
+ */
+export function applyChanges(payload, changes = {}) {
+  const parameters = resolveChanges(payload.meta, changes);
+  return {
+    parameters,
+    basis: termBasis(payload, parameters, changes),
+    scenarios: payload.meta.scenarios ? scenarioSpec(payload.meta, parameters) : null,
+  };
+}
+
 /** The engine's term basis for parameter values `v` (AssumptionSet.basis on the edited manifest). */
 function termBasis(payload, v, changes) {
   const { meta, arrays } = payload;
@@ -165,9 +181,10 @@ function termBasis(payload, v, changes) {
   };
 }
 
-function scenarioSpec(v) {
+/** The spec as ScenarioSpec.to_dict() gives it (the seed a BigInt here, text in results). */
+function scenarioSpec(meta, v) {
   return {
-    generator: "hull_white", a: v["scenarios.a"], sigma: v["scenarios.sigma"], fund_sigma: v["scenarios.fund_sigma"],
+    format: meta.scenarios.format, generator: meta.scenarios.generator, a: v["scenarios.a"], sigma: v["scenarios.sigma"], fund_sigma: v["scenarios.fund_sigma"],
     fund_excess: v["scenarios.fund_excess"], n: Number(v["scenarios.n"]), seed: v["scenarios.seed"],
   };
 }
@@ -225,34 +242,51 @@ export class PreviewSession {
       throw new TypeError(`the payload's policies span ${this.nMonths} months, its metadata says ${meta.n_months}`);
     }
     this.nPoliciesSample = fsum(arrays.policy_count);
+    this.scenarioStore = null;
     this.scenarioCache = null;
     this.cashflowCache = null;
   }
 
-  /** Discount factors of the spec on the basis's curve, and their mean (cached for the last spec and curve). */
+  /**
+   * Discount factors of the spec on the basis's curve, their mean, and lc.preview's alt discount vector.
+   *
+   * Scenario k is a function of (seed, k, a, sigma, curve) alone (livecalc.h, lc_hull_white; the fund's
+   * parameters move only fund returns, which term products do not use), so the discount factors of the
+   * largest count generated for those are kept: fewer scenarios are a prefix of them, more add ids
+   * S + 1 .. S' only. The derived vectors are cached for the last spec.
+   */
   scenarios(spec, basis) {
-    const key = JSON.stringify([spec.a, spec.sigma, spec.fund_sigma, spec.fund_excess, spec.n, String(spec.seed),
-      Array.from(basis.disc_zero_ann)]);
-    if (this.scenarioCache?.key === key) return this.scenarioCache;
-    const T = this.nMonths, S = spec.n;
+    const key = JSON.stringify([spec.a, spec.sigma, String(spec.seed), Array.from(basis.disc_zero_ann)]);
+    const T = this.nMonths, S = spec.n, W = T + 1;
+    if (this.scenarioCache?.key === key && this.scenarioCache.S === S) return this.scenarioCache;
     if (T + 1 > 12 * basis.disc_zero_ann.length) {
       throw new EditError("scenarios", `the discount curve covers t = 0..${12 * basis.disc_zero_ann.length - 1} months ` +
         `but the scenarios need t = 0..${T}`);
     }
     const limit = this.meta.limits.max_scenario_bytes;
-    if (8 * S * (T + 1) > limit) {
-      throw new NeedsKernel({ "scenarios.n": `${S} scenarios x ${T + 1} months of discount factors exceed the browser ` +
+    if (8 * S * W > limit) {
+      throw new NeedsKernel({ "scenarios.n": `${S} scenarios x ${W} months of discount factors exceed the browser ` +
         `preview's ${limit / (1 << 20)} MiB` });
     }
-    const zcb = this.engine.discountFactors(basis, T + 1);
-    const hw = this.engine.hullWhite({ ...spec, zcb, firstId: 1, nScenarios: S, shortRate: false, fundReturn: false });
-    const mean = npMeanAxis0(hw.disc_factor, S, T, T + 1);
+    const zcb = this.engine.discountFactors(basis, W);
+    let store = this.scenarioStore?.key === key ? this.scenarioStore : { key, S: 0, disc: new Float64Array(0) };
+    if (store.S < S) {
+      const more = this.engine.hullWhite({ ...spec, zcb, firstId: store.S + 1, nScenarios: S - store.S,
+        shortRate: false, fundReturn: false });
+      const disc = new Float64Array(S * W);
+      disc.set(store.disc);
+      disc.set(more.disc_factor, store.S * W);
+      store = { key, S, disc };
+    }
+    this.scenarioStore = store;
+    const D = store.disc.subarray(0, S * W);
+    const mean = npMeanAxis0(D, S, T, W);
     // lc.preview's alt discount vector: the mean over scenarios, then the curve for the premium months.
     const alt = new Float64Array(this.needMonths);
     alt.set(mean);
     alt.set(this.engine.discountFactors(basis, this.needMonths).subarray(T), T);
     // The certainty-equivalent scenario is D(t) = P(0, t), bit for bit (lc_hull_white with sigma = 0, livecalc.h).
-    this.scenarioCache = { key, S, disc: hw.disc_factor, ceDisc: zcb.slice(0, T), alt };
+    this.scenarioCache = { key, S, disc: D, ceDisc: zcb.slice(0, T), alt };
     return this.scenarioCache;
   }
 
@@ -268,8 +302,7 @@ export class PreviewSession {
   compute(changes = {}) {
     const t0 = performance.now();
     const meta = this.meta;
-    const v = resolveChanges(meta, changes);
-    const basis = termBasis(this.payload, v, changes);
+    const { parameters: v, basis, scenarios: spec } = applyChanges(this.payload, changes);
     const m = meta.sample_size, N = meta.total_rows, k = m ? N / m : 0.0;
     const out = {
       product: meta.product, sample_size: m, total_rows: N, sample_seed: meta.sample_seed,
@@ -286,7 +319,6 @@ export class PreviewSession {
       out.totals = Object.fromEntries(PV_NAMES.map((name, i) => [name, val.totals[i] * k]));
       y = val.pv[NET];
     } else {
-      const spec = scenarioSpec(v);
       const t0s = performance.now();
       const sc = this.scenarios(spec, basis);
       timings.scenarios = performance.now() - t0s;
