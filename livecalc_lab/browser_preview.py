@@ -52,9 +52,26 @@ Payload layout
 
 An anywidget sends it as ``widget.send({"type": "preview-payload", "meta": meta},
 buffers=list(buffers.values()))``; the front end passes ``meta`` and the
-DataViews it receives to ``assemblePayload(meta, buffers)`` in
+DataViews it receives to the worker's ``load`` message (``preview_worker.mjs``),
+which calls ``assemblePayload(meta, buffers)`` in
 ``livecalc_lab/engine/js/preview.mjs``. :func:`save_payload` writes the same to
 a folder (``meta.json`` and one ``.bin`` file per buffer).
+
+The worker itself
+-----------------
+``preview_worker.mjs`` imports its sibling modules by relative URL. A page that
+serves ``livecalc_lab/engine/js/`` starts it with ``new Worker(url, {type:
+"module"})``. A widget, whose front end has no URL for them, receives their
+sources (:func:`worker_modules`, about 60 kB) and ``engine.wasm``'s bytes once,
+and starts the worker from ``blob:`` URLs, dependencies first::
+
+    const urls = {};
+    for (const [name, source] of Object.entries(modules)) {  // worker_modules() order
+      let text = source;
+      for (const [dep, url] of Object.entries(urls)) text = text.replaceAll(`"./${dep}"`, `"${url}"`);
+      urls[name] = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+    }
+    const worker = new Worker(urls["preview_worker.mjs"], { type: "module" });
 
 Term products only (level term, endowment, whole life): their cashflows do not
 depend on the scenario, so an edit costs one projection of the sample (P × T
@@ -81,11 +98,12 @@ import polars as pl
 from livecalc_lab.errors import AssumptionError
 
 __all__ = ["PAYLOAD_FORMAT", "MAX_BUFFER_BYTES", "PARAMETERS", "Parameter", "KernelOnlyError", "preview_payload",
-           "apply_changes", "payload_arrays", "save_payload"]
+           "apply_changes", "payload_arrays", "save_payload", "worker_modules"]
 
 PAYLOAD_FORMAT = "livecalc-preview-payload/1"
 MAX_BUFFER_BYTES = 2 << 20  # largest binary buffer of one message (DESIGN.md §7: never a message over a few MiB)
 MAX_SCENARIO_BYTES = 64 << 20  # discount factors the browser preview generates at most (scenarios x months x 8)
+WORKER_MODULES = ("_numpy.mjs", "stats.mjs", "host.mjs", "preview.mjs", "preview_worker.mjs")
 
 
 class KernelOnlyError(AssumptionError):
@@ -324,7 +342,8 @@ def preview_payload(dataset: Any, assumptions: Any = None, scenarios: Any = None
 
     if scenarios is not None and not isinstance(scenarios, ScenarioSpec):
         raise KernelOnlyError(f"scenarios {type(scenarios).__name__}: the browser preview generates Hull-White "
-                              "scenarios from a spec (lc.hull_white(...)); scenarios read from files stay in the kernel")
+                              "scenarios from a spec (lc.hull_white(...)); scenarios read from files stay in the "
+                              "kernel")
     drawn = draw_sample(dataset, assumptions, product, n, sample_seed)
     aset, basis = drawn.assumptions, drawn.basis
     if not isinstance(basis, ProductBasis):
@@ -439,3 +458,16 @@ def save_payload(meta: dict[str, Any], buffers: dict[str, np.ndarray], folder: s
         (out / f"buffer-{i}.bin").write_bytes(np.ascontiguousarray(buffers[name]).tobytes())
     (out / "meta.json").write_text(json.dumps(meta))
     return out
+
+
+def worker_modules() -> dict[str, str]:
+    """The preview worker's ES modules (``livecalc_lab/engine/js/``), file name to source text.
+
+    Dependencies first: each module imports only modules before it, as ``"./<name>"``,
+    so a front end can turn them into ``blob:`` URLs in this order (module docstring)
+    and start the worker from the last, ``preview_worker.mjs``.
+    """
+    from livecalc_lab.engine import ENGINE_PATH
+
+    folder = ENGINE_PATH.parent / "js"
+    return {name: (folder / name).read_text(encoding="utf-8") for name in WORKER_MODULES}

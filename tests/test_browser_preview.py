@@ -21,9 +21,10 @@ from livecalc_lab.browser_preview import (
     payload_arrays,
     preview_payload,
     save_payload,
+    worker_modules,
 )
 from livecalc_lab.errors import AssumptionError
-from livecalc_lab.model.policies import attach_premium_rates, demo_policies_path
+from livecalc_lab.model.policies import demo_policies_path
 from livecalc_lab.preview import draw_sample
 
 from test_portfolio import aset  # noqa: F401 - the fixture: the bundled set plus a mortality table by sex
@@ -147,3 +148,16 @@ def test_apply_changes_edits_the_manifest_tables_and_spec():
 def test_apply_changes_refuses(changes, scenarios, message):
     with pytest.raises(AssumptionError, match=message):
         apply_changes(None, scenarios, "basic_term_s", changes)
+
+
+def test_worker_modules_come_dependencies_first():
+    import re
+
+    modules = worker_modules()
+    assert list(modules)[-1] == "preview_worker.mjs"
+    seen: list[str] = []
+    for name, source in modules.items():
+        imports = re.findall(r'from "\./([\w.]+)"', source)
+        assert set(imports) <= set(seen), (name, imports)  # a blob: URL can only point at an earlier one
+        seen.append(name)
+    assert re.findall(r'from "\./([\w.]+)"', modules["preview.mjs"]) == ["host.mjs", "_numpy.mjs", "stats.mjs"]

@@ -1,7 +1,8 @@
 """``livecalc_lab/engine/js/preview_worker.mjs`` in headless Chromium: a Web Worker previews edits.
 
-A page served on 127.0.0.1 (``tests/_browser.py``) starts the module worker, sends it the payload and
-the engine's URL once, and then 20 edits in a burst: the worker computes only the newest and says which
+A page served on 127.0.0.1 (``tests/_browser.py``) starts the module worker from ``blob:`` URLs of
+its modules' sources (as a widget does, from ``browser_preview.worker_modules()``), sends it the
+payload and the engine's URL once, and then 20 edits in a burst: the worker computes only the newest and says which
 edits it dropped. A second burst follows once the first is answered. The answers equal ``lc.preview``
 on the edited assumptions, bit for bit.
 """
@@ -13,7 +14,7 @@ import shutil
 
 import pytest
 
-from livecalc_lab.browser_preview import preview_payload, save_payload
+from livecalc_lab.browser_preview import preview_payload, save_payload, worker_modules
 from livecalc_lab.engine import ENGINE_PATH
 from livecalc_lab.model.policies import demo_policies_path
 
@@ -33,7 +34,15 @@ try {
   const meta = await (await fetch("./payload/meta.json")).json();
   const buffers = await Promise.all(meta.buffers.map((_, i) => fetch(`./payload/buffer-${i}.bin`).then((r) => r.arrayBuffer())));
   const bursts = await (await fetch("./bursts.json")).json();
-  const worker = new Worker("./js/preview_worker.mjs", { type: "module" });
+  // As a widget does: the modules' sources (browser_preview.worker_modules()) as blob: URLs, dependencies first.
+  const modules = await (await fetch("./modules.json")).json();
+  const urls = {};
+  for (const [name, source] of Object.entries(modules)) {
+    let text = source;
+    for (const [dep, url] of Object.entries(urls)) text = text.replaceAll(`"./${dep}"`, `"${url}"`);
+    urls[name] = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+  }
+  const worker = new Worker(urls["preview_worker.mjs"], { type: "module" });
   const post = (burst, first) => burst.forEach((changes, i) => worker.postMessage({ type: "edit", id: first + i, changes }));
   worker.onmessage = (ev) => {
     window.messages.push(plain(ev.data));
@@ -51,7 +60,7 @@ try {
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the README's test command installs it)")
 def test_the_worker_computes_only_the_newest_edit_and_equals_lc_preview(tmp_path):
     pytest.importorskip("playwright.sync_api")
-    shutil.copytree(ENGINE_PATH.parent / "js", tmp_path / "js")
+    (tmp_path / "modules.json").write_text(json.dumps(worker_modules()))
     shutil.copy(ENGINE_PATH, tmp_path / "engine.wasm")
     save_payload(*preview_payload(demo_policies_path(), scenarios=SPEC), tmp_path / "payload")
     (tmp_path / "bursts.json").write_text(json.dumps([BURST_1, BURST_2]))
