@@ -41,6 +41,7 @@ Chromium and the page server come from ``tests/_browser.py`` (shared with the br
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -136,7 +137,7 @@ def run(n_edits: int, warmup: int) -> dict[str, Any]:
     spec = lc.hull_white(n=SPEC_N, seed=SPEC_SEED)
     sequence = edits(warmup + n_edits)
     warm, timed = sequence[:warmup], sequence[warmup:]
-    report: dict[str, Any] = {"machine": machine(), "workload": {
+    report: dict[str, Any] = {"machine": machine(), "load_average_start": list(os.getloadavg()), "workload": {
         "dataset": "bundled demo portfolio (10,000 BasicTerm_S policies)", "sample": 10_000,
         "scenarios": SPEC_N, "months": 241, "edits": n_edits, "warmup": warmup}}
 
@@ -187,6 +188,7 @@ def run(n_edits: int, warmup: int) -> dict[str, Any]:
     if not agree:
         raise AssertionError("the browser preview and lc.preview disagree on the last edit")
     report["agree_bit_for_bit"] = agree
+    report["load_average_end"] = list(os.getloadavg())
 
     measures = ("message_ms", "dom_ms", "frame_ms", "compute_ms", "engine_ms")
     report["browser"] = {"every": {m: summary([r[m] for _, r in browser_rows]) for m in measures}}
@@ -204,7 +206,9 @@ def run(n_edits: int, warmup: int) -> dict[str, Any]:
 
 def print_report(r: dict[str, Any]) -> None:
     o = Out(piped_width=150)
-    o.say(f"Machine: {describe_machine(r['machine'], ('numpy', 'wasmtime'))}")
+    o.say(f"Machine: {describe_machine(r['machine'], ('numpy', 'wasmtime'))}; load average (1, 5, 15 min) "
+          f"{' '.join(f'{x:.1f}' for x in r['load_average_start'])} at the start, "
+          f"{' '.join(f'{x:.1f}' for x in r['load_average_end'])} at the end")
     w = r["workload"]
     o.say(f"Workload: {w['dataset']}, sample {w['sample']:,} x {w['scenarios']:,} Hull-White scenarios x "
           f"{w['months']} months; {w['edits']} timed edits after {w['warmup']} warm-up edits")
