@@ -236,7 +236,8 @@ def apply_changes(assumptions: Any, scenarios: Any, product: str,
     changes : dict
         Parameter key (:data:`PARAMETERS`) to its new value: absolute values, all
         relative to ``assumptions`` and ``scenarios`` (e.g. ``{"mortality.multiplier":
-        1.1, "scenarios.sigma": 0.012}``).
+        1.1, "scenarios.sigma": 0.012}``). The AssumptionsEditor's field ids
+        (``"products.<product>.mortality.multiplier"``) are read as the same keys.
 
     Returns
     -------
@@ -256,6 +257,8 @@ def apply_changes(assumptions: Any, scenarios: Any, product: str,
     from livecalc_lab.valuation import resolve_assumptions
 
     aset = resolve_assumptions(assumptions)
+    prefix = f"products.{product}."
+    changes = {k.removeprefix(prefix): v for k, v in changes.items()}
     unknown = sorted(set(changes) - set(PARAMETERS))
     if unknown:
         raise AssumptionError(f"unknown preview parameter(s) {', '.join(unknown)}; known: {', '.join(PARAMETERS)}")

@@ -28,6 +28,7 @@ NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed (the engine's JS host runs in Node)")
 
 SPEC = lc.hull_white(n=1000, seed=1)
+DEMO_BASIS = lc.demo_assumptions().basis("basic_term_s")
 EDIT = {"mortality.multiplier": 1.1, "lapse.multiplier": 0.8, "scenarios.sigma": SPEC.sigma * 1.2}
 
 
@@ -224,7 +225,8 @@ def test_a_payload_is_previewed_only_with_the_kernels_engine(run_js, tmp_path):
 
 def test_apply_changes_gives_the_basis_the_kernel_resolves(run_js, tmp_path):
     """preview.mjs's applyChanges and browser_preview.apply_changes edit the same basis arrays, bit for bit."""
-    changes = {"mortality.multiplier": 1.37, "lapse.slope": -0.015, "lapse.multiplier": 2.5,
+    changes = {"products.basic_term_s.mortality.multiplier": 1.37,  # an AssumptionsEditor field id
+               "lapse.slope": -0.015, "lapse.multiplier": 2.5,
                "discount.shift": -0.004, "expenses.inflation_ann": 0.03, "premium.loading": 0.2,
                "scenarios.seed": "12345678901234567890"}
     save_payload(*preview_payload(demo_policies_path(), scenarios=SPEC, n=50), tmp_path)
@@ -243,3 +245,4 @@ def test_apply_changes_gives_the_basis_the_kernel_resolves(run_js, tmp_path):
         assert b[name] == getattr(basis, name), name
     assert (b["mort_n_ages"], b["mort_n_select"]) == basis.mort_qx.shape
     assert out["scenarios"] == spec.to_dict() | {"seed": "12345678901234567890"} and spec.seed == 12345678901234567890
+    assert out["parameters"]["mortality.multiplier"] == 1.37 and not np.array_equal(basis.mort_qx, DEMO_BASIS.mort_qx)

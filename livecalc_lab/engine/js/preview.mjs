@@ -16,7 +16,8 @@
 //                         Cochran, Sampling Techniques, §2.4–2.5).
 //
 // Edits: `changes` maps parameter keys (meta.parameters, listed in browser_preview.py's PARAMETERS: e.g.
-// "mortality.multiplier", "lapse.multiplier", "expenses.maintenance_ann", "scenarios.sigma") to new
+// "mortality.multiplier", "lapse.multiplier", "expenses.maintenance_ann", "scenarios.sigma"; the
+// AssumptionsEditor's field ids "products.<product>.mortality.multiplier" are read as those) to new
 // values, absolute and relative to the payload (an edit carries every change from the payload, not a
 // delta from the previous edit). They map onto the basis arrays exactly as AssumptionSet.basis and
 // ScenarioSpec do; a key the payload does not list needs the kernel (NeedsKernel) and an out-of-range
@@ -111,8 +112,18 @@ function checkInteger(key, v, p) {
   return b;
 }
 
+/**
+ * `changes` with keys in the payload's vocabulary: the AssumptionsEditor's manifest paths
+ * ("products.<product>.mortality.multiplier") lose their "products.<product>." prefix.
+ */
+function normalise(meta, changes) {
+  const prefix = `products.${meta.product}.`;
+  return Object.fromEntries(Object.entries(changes).map(([k, v]) => [k.startsWith(prefix) ? k.slice(prefix.length) : k, v]));
+}
+
 /** The value of every parameter after `changes` (validated), or throws NeedsKernel / EditError. */
 export function resolveChanges(meta, changes = {}) {
+  changes = normalise(meta, changes);
   const params = meta.parameters;
   const unknown = {};
   for (const key of Object.keys(changes)) {
@@ -144,7 +155,7 @@ export function applyChanges(payload, changes = {}) {
   const parameters = resolveChanges(payload.meta, changes);
   return {
     parameters,
-    basis: termBasis(payload, parameters, changes),
+    basis: termBasis(payload, parameters, normalise(payload.meta, changes)),
     scenarios: payload.meta.scenarios ? scenarioSpec(payload.meta, parameters) : null,
   };
 }
