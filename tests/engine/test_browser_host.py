@@ -22,11 +22,9 @@ import livecalc_lab as lc
 from livecalc_lab.engine import ENGINE_PATH, _abi
 from livecalc_lab.model.policies import attach_premium_rates, check_policies, demo_policies_path, read_policies
 
+from _servers import CHROMIUM, CHROMIUM_ARGS
 from test_js_host import _bits, _input
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 PAGE = """<!doctype html><meta charset="utf-8"><title>LiveCalc engine in the browser</title>
 <script type="module">
@@ -85,7 +83,7 @@ def test_chromium_values_the_bundled_portfolio_bit_for_bit(engine, site, product
     frame = attach_premium_rates(pols, basis)
     (root / "in.json").write_text(json.dumps(_input(basis, frame)))
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(url)
