@@ -138,7 +138,8 @@ def totals_figure(result: Any) -> Any:
 
 
 def cashflow_figure(result: Any) -> Any:
-    """Monthly portfolio ``net_cf`` and the best-estimate liability ``bel`` against t (months).
+    """Monthly portfolio ``net_cf`` against t (months), with the best-estimate liability ``bel`` when the
+    product reports it (term products; right-hand axis).
 
     Raises
     ------
@@ -149,13 +150,17 @@ def cashflow_figure(result: Any) -> Any:
     if cf is None:
         raise ValueError("the result has no cashflows: value with cashflows=True")
     t = cf["t"].to_list()
-    traces = [{"type": "scatter", "mode": "lines", "x": t, "y": cf["net_cf"].to_list(), "name": "net_cf"},
-              {"type": "scatter", "mode": "lines", "x": t, "y": cf["bel"].to_list(), "name": "bel", "yaxis": "y2"}]
-    return _figure(traces, {"title": {"text": "Portfolio net cashflow and best-estimate liability"},
-                            "xaxis": {"title": {"text": "t (months)"}},
-                            "yaxis": {"title": {"text": "net_cf"}, "tickformat": ",.0f"},
-                            "yaxis2": {"title": {"text": "bel"}, "overlaying": "y", "side": "right",
-                                       "tickformat": ",.0f", "showgrid": False}})
+    traces = [{"type": "scatter", "mode": "lines", "x": t, "y": cf["net_cf"].to_list(), "name": "net_cf"}]
+    layout: dict[str, Any] = {"title": {"text": "Portfolio net cashflow by month"},
+                              "xaxis": {"title": {"text": "t (months)"}},
+                              "yaxis": {"title": {"text": "net_cf"}, "tickformat": ",.0f"}}
+    if "bel" in cf.columns:
+        traces.append({"type": "scatter", "mode": "lines", "x": t, "y": cf["bel"].to_list(), "name": "bel",
+                       "yaxis": "y2"})
+        layout["title"]["text"] = "Portfolio net cashflow and best-estimate liability"
+        layout["yaxis2"] = {"title": {"text": "bel"}, "overlaying": "y", "side": "right", "tickformat": ",.0f",
+                            "showgrid": False}
+    return _figure(traces, layout)
 
 
 # ---- the report ------------------------------------------------------------------------------------------
@@ -231,9 +236,7 @@ def _value_text(value: Any, key: str = "") -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        if key.endswith("_seconds"):
-            return f"{value:.3f}"
-        return _money(value) if abs(value) >= 1000 else repr(value)
+        return f"{value:.3f}" if key.endswith("_seconds") else _money(value)
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -269,14 +272,17 @@ def _distribution_chart(result: Any) -> Chart:
 
 def _cashflow_chart(result: Any) -> Chart:
     cf = result.cashflows
-    net, bel = cf["net_cf"].to_numpy(), cf["bel"].to_numpy()
+    net = cf["net_cf"].to_numpy()
+    bel = cf["bel"].to_numpy() if "bel" in cf.columns else None
+    header = ["projection year", "net_cf in the year"] + (["bel at its start"] if bel is not None else [])
     rows = []
     for year, start in enumerate(range(0, cf.height, 12)):
-        rows.append([str(year + 1), _money(math.fsum(net[start:start + 12])), _money(float(bel[start]))])
-    return Chart("cashflows", "Net cashflow and best-estimate liability",
-                 "Monthly portfolio net cashflow (certainty-equivalent projection) and the best-estimate "
-                 "liability at t.", cashflow_figure(result).to_dict(),
-                 ["policy year", "net_cf in the year", "bel at the start"], rows)
+        row = [str(year + 1), _money(math.fsum(net[start:start + 12]))]
+        rows.append(row + ([_money(float(bel[start]))] if bel is not None else []))
+    caption = "Monthly portfolio net cashflow (certainty-equivalent projection)" + \
+        (" and the best-estimate liability at t." if bel is not None else ".")
+    return Chart("cashflows", "Net cashflow" + (" and best-estimate liability" if bel is not None else ""),
+                 caption, cashflow_figure(result).to_dict(), header, rows)
 
 
 def build_report(result: Any, *, comparison: Any = None, title: str | None = None,

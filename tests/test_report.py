@@ -88,6 +88,18 @@ def test_savings_report_shows_the_guarantee_cost(savings):
     assert f"guarantee cost {savings.guarantee_cost:,.2f}" in text
 
 
+def test_savings_cashflows_are_charted_without_a_bel():
+    result = lc.run(product="savings_ex4", cashflows=True)
+    assert "bel" not in result.cashflows.columns
+    md = result.to_markdown()
+    table = md.split("### Net cashflow\n")[1].split("## Timings")[0]
+    assert "| projection year | net_cf in the year |\n" in table
+    years = [line for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(years) == -(-result.cashflows.height // 12)
+    fig = report.cashflow_figure(result).to_dict()
+    assert [t["name"] for t in fig["data"]] == ["net_cf"]
+
+
 def test_deterministic_report_has_no_distribution(tmp_path):
     result = lc.run()
     text = result.to_markdown()
