@@ -32,7 +32,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from livecalc_lab._report_cli import register as _register_report
 from livecalc_lab._cli_common import (
     FilterOpt,
     OptionList,
@@ -43,6 +42,7 @@ from livecalc_lab._cli_common import (
     _money,
     err_console,
 )
+from livecalc_lab._report_cli import register as _register_report
 from livecalc_lab._version import __version__
 from livecalc_lab.errors import LivecalcError
 from livecalc_lab.jobs._cli import register as _register_jobs

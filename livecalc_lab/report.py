@@ -253,7 +253,8 @@ def _headline(result: Any) -> str:
         return (f"Preview from a {result.sample_size:,}-policy sample of {result.total_rows:,}: {what} "
                 f"{_money(result.pv_net_cf)} ± {result.relative_halfwidth:.2%} (95%: {_money(lo)} to {_money(hi)}).")
     if result.statistics is None:
-        return f"pv_net_cf {_money(result.pv_net_cf)} (deterministic valuation of {result.n_model_points:,} model points)."
+        return (f"pv_net_cf {_money(result.pv_net_cf)} (deterministic valuation of {result.n_model_points:,} "
+                "model points).")
     text = (f"Mean pv_net_cf over {result.statistics.n:,} scenarios {_money(result.pv_net_cf)}; "
             f"certainty-equivalent {_money(result.pv_net_cf_ce)}; TVOG {_money(result.tvog)}")
     if result.guarantee_cost is not None:

@@ -86,7 +86,8 @@ def start_azurite(log: Path, seconds: float = 30) -> tuple[subprocess.Popen[Any]
     """
     exe = azurite_binary()
     if exe is None:
-        raise ServerUnavailable("Azurite is not installed (npm install azurite@3.35; the README's test command does it)")
+        raise ServerUnavailable("Azurite is not installed (npm install azurite@3.35; the README's test command "
+                                "does it)")
     port = free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -131,6 +131,31 @@ def test_parquet_metadata_names_the_inputs_and_versions(stochastic, tmp_path):
         assert meta[f"livecalc.{key}".encode()].decode() == value, key
 
 
+def test_a_file_written_to_the_documented_layout_loads(tmp_path):
+    """The format, pinned: rows plus schema metadata as the module docstring describes, written by hand."""
+    import json
+
+    import pyarrow as pa
+
+    info = {"format": export.FORMAT, "kind": "valuation", "product": "basic_term_s", "n_model_points": 2,
+            "n_policies": 3.5, "totals": {"pv_premiums": 10.25, "pv_net_cf": -1.5}, "assumptions_version": "a1",
+            "engine_version": "e1", "abi_version": 4, "package_version": "0.0.9", "source": "book.csv",
+            "data_version": "d1", "elapsed_seconds": 0.5, "engine_seconds": 0.25, "statistics": None,
+            "pv_net_cf_ce": None, "tvog": None, "guarantee_cost": None, "scenario_spec": None,
+            "scenarios_version": None, "table": "per_policy", "tables": []}
+    rows = pa.table({"policy_id": [7, 9], "pv_net_cf": [-2.0, 0.5]}).replace_schema_metadata(
+        {"livecalc.format": export.FORMAT, "livecalc.result": json.dumps(info), "livecalc.table": "per_policy"})
+    pq.write_table(rows, tmp_path / "hand.parquet")
+    back = lc.load_result(tmp_path / "hand.parquet")
+    assert (back.product, back.n_policies, back.totals, back.package_version) == ("basic_term_s", 3.5,
+                                                                                  info["totals"], "0.0.9")
+    assert back.per_policy.rows() == [(7, -2.0), (9, 0.5)] and back.statistics is None
+    rows = rows.replace_schema_metadata({"livecalc.format": "livecalc-result/99"})
+    pq.write_table(rows, tmp_path / "future.parquet")
+    with pytest.raises(DataError, match="format 'livecalc-result/99', this version reads 'livecalc-result/1'"):
+        lc.load_result(tmp_path / "future.parquet")
+
+
 def test_unknown_or_absent_tables_are_refused(tmp_path):
     deterministic = lc.run()
     with pytest.raises(LivecalcError, match="'scenarios' is not one of statistics, per_policy"):

@@ -154,7 +154,7 @@ def test_preview_and_comparison_sections(with_preview):
     md = p.to_markdown(comparison=cmp)
     lo, hi = p.ci95
     assert f"| 95% interval of pv_net_cf | {lo:,.2f} to {hi:,.2f} |" in md
-    assert f"Preview from a 500-policy sample of 2,000" in md
+    assert "Preview from a 500-policy sample of 2,000" in md
     assert (f"The full pv_net_cf {full.pv_net_cf:,.2f} fell {'inside' if cmp.inside else 'OUTSIDE'} the "
             "preview's 95% interval") in md
     rel = cmp.table.filter(statistic="pv_net_cf")["rel_diff"][0]
