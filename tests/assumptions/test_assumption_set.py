@@ -344,10 +344,10 @@ def test_with_changes_equals_the_same_edit_made_on_disk(demo_copy):
     m = read_manifest(demo_copy)
     m["products"]["basic_term_s"]["expenses"]["maintenance_ann"] = 65.0
     write_manifest(demo_copy, m)
-    set_cell(demo_copy / "mort_table.csv", 12, "2", "0.0015")
+    set_cell(demo_copy / "mort_table.csv", 12, "2", "0.0004")
     base = lc.demo_assumptions()
     frame = base.tables["mortality"].frame
-    frame = frame.with_columns(frame["2"].scatter(11, 0.0015))
+    frame = frame.with_columns(frame["2"].scatter(11, 0.0004))
     edited = base.with_changes({"products.basic_term_s.expenses.maintenance_ann": 65}, tables={"mortality": frame})
     assert edited.version == lc.load_assumptions(demo_copy).version
 
