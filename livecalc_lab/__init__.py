@@ -15,6 +15,10 @@ The public API::
     job = lc.submit(ds, scenarios=lc.hull_white(n=1000), backend="local")   # or "dask", "azure_batch", "auto"
     job.result(), lc.attach(job.id), lc.jobs()
 
+    store = lc.assumptions.Store()                      # versioned assumption sets: save, approve, diff, Excel, push/pull
+    v = store.save(aset, "demo", "lapse study"); store.approve("demo", v, by="reviewer")
+    lc.run(assumptions="assumptions://demo:latest")     # the result records the concrete version
+
 Errors all derive from :class:`LivecalcError`.
 """
 

@@ -58,6 +58,15 @@ class FolderBackend:
             return True
         except FileExistsError:
             return False
+        except OSError:  # a file system without hard links: exclusive creation, then the bytes
+            try:
+                with open(path, "xb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                return True
+            except FileExistsError:
+                return False
         finally:
             tmp.unlink()
 

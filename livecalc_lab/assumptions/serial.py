@@ -93,9 +93,11 @@ def set_files(aset: AssumptionSet, *, packaged_copies: bool) -> dict[str, bytes]
         own name or a reserved name, or is shared by two tables.
     """
     files: dict[str, bytes] = {}
+    specs = aset.manifest.get("tables", {})
     for name, table in sorted(aset.tables.items()):
-        file = table.spec["file"]
-        if _is_packaged(table.spec):
+        spec = specs.get(name, table.spec)  # the manifest is what is written, and what a reader follows
+        file = spec["file"]
+        if _is_packaged(spec):
             if packaged_copies:
                 files[f"{PACKAGED_COPIES}/{name}.csv"] = table_csv(table.frame)
             continue

@@ -285,7 +285,8 @@ class Store:
         if _is_service(text):
             raise AssumptionError(f"{text}: a service URL, not a store; use lc.assumptions.open_store(url) "
                                   "or lc.assumptions.push / pull")
-        self._backend: Any = BlobBackend(text) if is_blob_uri(text) else FolderBackend(Path(text).expanduser())
+        # A folder is made absolute: jobs record the store, and their workers may run elsewhere.
+        self._backend: Any = BlobBackend(text) if is_blob_uri(text) else FolderBackend(Path(text).expanduser().absolute())
         self.uri = self._backend.label
         self.allow_self_approval = allow_self_approval
         self._records: dict[str, dict[str, Any]] = {}  # immutable files already read, by path
@@ -599,7 +600,9 @@ class Store:
         try:
             rec = json.loads(data)
         except json.JSONDecodeError:
-            raise AssumptionError(f"{self.uri}/{path}: not a valid record") from None
+            rec = None
+        if not isinstance(rec, dict):
+            raise AssumptionError(f"{self.uri}/{path}: not a valid record")
         self._records[path] = rec  # records are never rewritten: safe to keep
         return rec
 

@@ -242,3 +242,27 @@ def test_a_blob_store_container_is_created_on_first_save(blob_env):
     finally:
         with BlobServiceClient.from_connection_string(blob_env) as svc:
             svc.delete_container(name)
+
+
+def test_a_folder_store_is_named_by_its_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = Store("bases")
+    assert store.uri == str(tmp_path / "bases")
+    v = store.save(edited(0.8), "demo")
+    assert store.get(f"demo:{v}").store == str(tmp_path / "bases")
+
+
+def test_files_are_created_exclusively_without_hard_links(tmp_path, monkeypatch):
+    import os
+
+    def no_links(src, dst):  # as on file systems that have none (some network shares)
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    store = Store(tmp_path / "store")
+    v = store.save(edited(0.8), "demo", "saved without links")
+    assert store.add(edited(0.8), "demo")[1] is False
+    assert store._backend.create("probe/x.json", b"1") is True
+    assert store._backend.create("probe/x.json", b"2") is False
+    assert (Path(store.uri) / "probe/x.json").read_bytes() == b"1"
+    assert not [p for p in Path(store.uri).rglob("*.tmp")] and store.info("demo", v).message == "saved without links"
