@@ -20,6 +20,15 @@ def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return export_excel(lc.demo_assumptions(), tmp_path_factory.mktemp("xlsx") / "demo.xlsx")
 
 
+def sheets_and_about(path: Path) -> tuple[list[str], dict[str, object]]:
+    """The sheet names and the about sheet's key/value rows (the workbook closed again)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return wb.sheetnames, dict(wb["about"].iter_rows(min_row=2, max_col=2, values_only=True))
+    finally:
+        wb.close()
+
+
 def edit(workbook: Path, out: Path, sheet: str, cell: str, value: object) -> Path:
     wb = openpyxl.load_workbook(workbook)
     wb[sheet][cell] = value
@@ -30,9 +39,8 @@ def edit(workbook: Path, out: Path, sheet: str, cell: str, value: object) -> Pat
 def test_the_round_trip_keeps_the_version(workbook):
     back = import_excel(workbook)
     assert back.version == lc.demo_assumptions().version and back.parent_version is None
-    wb = openpyxl.load_workbook(workbook, read_only=True)
-    assert wb.sheetnames == ["about", "manifest", *lc.demo_assumptions().tables]
-    about = dict(wb["about"].iter_rows(min_row=2, max_col=2, values_only=True))
+    sheets, about = sheets_and_about(workbook)
+    assert sheets == ["about", "manifest", *lc.demo_assumptions().tables]
     assert about["version"] == back.version and about["format"] == "livecalc-assumptions-workbook/1"
 
 
@@ -107,5 +115,5 @@ def test_sheets_must_match_the_manifest(workbook, tmp_path):
 def test_a_stored_version_exports_by_reference(home, tmp_path):
     v = Store().save(edited(0.8), "demo", "lapse study")
     out = export_excel(f"assumptions://demo:{v}", tmp_path / "v.xlsx")
-    about = dict(openpyxl.load_workbook(out, read_only=True)["about"].iter_rows(min_row=2, max_col=2, values_only=True))
+    about = sheets_and_about(out)[1]
     assert about["ref"] == f"assumptions://demo:{v}" and import_excel(out).version == v
