@@ -19,6 +19,9 @@ The public API::
     result.to_html("report.html"), result.to_markdown("report.md")   # self-contained valuation reports
     result.to_excel("result.xlsx"), result.to_csv("pv.csv"), result.save("result.parquet")
     lc.load_result("result.parquet")                    # the saved result, bit for bit
+    store = lc.assumptions.Store()                      # versioned assumption sets: save, approve, diff, Excel, push/pull
+    v = store.save(aset, "demo", "lapse study"); store.approve("demo", v, by="reviewer")
+    lc.run(assumptions="assumptions://demo:latest")     # the result records the concrete version
 
 Errors all derive from :class:`LivecalcError`.
 """

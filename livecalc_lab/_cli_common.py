@@ -20,6 +20,9 @@ OptionList = Annotated[
 ]
 FilterOpt = Annotated[Optional[str], typer.Option("--filter", help="Row filter, e.g. \"region = 'UK' AND age_at_entry >= 40\".")]
 TableOpt = Annotated[Optional[str], typer.Option("--table", help="Table of a database source.")]
+AssumptionsOpt = Annotated[Optional[str], typer.Option(
+    "--assumptions", "-a", help="Assumption-set folder, or a stored version assumptions://NAME:VERSION "
+    "(:latest = latest approved, :draft = working draft). Default: the bundled lifelib set.")]
 
 
 def _dataset(uri: str, filter_: Optional[str], table: Optional[str], options: Optional[list[str]]):  # noqa: ANN202

@@ -1,8 +1,11 @@
 """The ``livecalc`` command.
 
-``livecalc run [POLICIES] [--assumptions DIR] [--product P] [--per-policy OUT.parquet] [--json]``
+``livecalc run [POLICIES] [--assumptions DIR|assumptions://NAME:VERSION] [--product P] [--per-policy OUT.parquet] [--json]``
 values a portfolio (the bundled lifelib BasicTerm portfolio by default); POLICIES
 is a path or any URI :func:`livecalc_lab.open_dataset` understands.
+
+``livecalc assumptions save|versions|approve|reject|diff|export|import|push|pull|audit``
+keeps versioned assumption sets in a store (:mod:`livecalc_lab.assumptions._cli`).
 
 ``livecalc datasets info URI``, ``livecalc datasets sample URI -n 10000 --seed 42 -o sample.parquet``,
 ``livecalc datasets validate URI``, ``livecalc upload FILE azure://container/name`` and
@@ -33,6 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from livecalc_lab._cli_common import (
+    AssumptionsOpt,
     FilterOpt,
     OptionList,
     TableOpt,
@@ -45,6 +49,7 @@ from livecalc_lab._cli_common import (
 from livecalc_lab._report_cli import register as _register_report
 from livecalc_lab._version import __version__
 from livecalc_lab.errors import LivecalcError
+from livecalc_lab.assumptions._cli import register as _register_assumptions
 from livecalc_lab.jobs._cli import register as _register_jobs
 
 app = typer.Typer(
@@ -95,9 +100,7 @@ def run(
         typer.Argument(help="Model points: a CSV/Parquet path or a URI (azure://, abfss://, postgresql://, "
                        "sqlite:///). Default: the bundled lifelib portfolio for --product."),
     ] = None,
-    assumptions: Annotated[
-        Optional[Path], typer.Option("--assumptions", "-a", help="Assumption-set folder. Default: bundled lifelib set.")
-    ] = None,
+    assumptions: AssumptionsOpt = None,
     product: Annotated[str, typer.Option("--product", "-p", help="Product in the assumption set.")] = "basic_term_s",
     per_policy: Annotated[
         Optional[Path], typer.Option("--per-policy", help="Write per-policy PVs to this Parquet file.")
@@ -268,7 +271,7 @@ def datasets_sample(
 @datasets_app.command("validate")
 def datasets_validate(
     uri: Annotated[str, typer.Argument(help="Path or URI of the dataset.")],
-    assumptions: Annotated[Optional[Path], typer.Option("--assumptions", "-a", help="Assumption-set folder.")] = None,
+    assumptions: AssumptionsOpt = None,
     product: Annotated[Optional[str], typer.Option("--product", "-p", help="Product to check against.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Report at most this many problems.")] = 100,
     filter_: FilterOpt = None,
@@ -390,6 +393,7 @@ def token(
         _fail(exc)
 _register_jobs(app)
 _register_report(app)
+_register_assumptions(app)
 
 
 def main() -> None:

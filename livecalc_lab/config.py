@@ -3,8 +3,9 @@
 One format serves the user's file ``$LIVECALC_HOME/config.toml`` (default
 ``~/.livecalc/config.toml``) and the file given to ``livecalc serve --config``.
 Each section belongs to one consumer: this module reads ``[datasets]`` and
-``[assumptions]``; the service reads ``[api]`` and the jobs layer ``[backends]``
-(:func:`backend_config`, :func:`default_backend`)::
+``[assumptions]``; the service reads ``[api]``, the jobs layer ``[backends]``
+(:func:`backend_config`, :func:`default_backend`), and the assumption store
+``[assumptions_store]`` (:func:`livecalc_lab.assumptions.store.store_settings`)::
 
     [datasets.book]
     uri = "policies/book.parquet"       # a path (relative to this file) or any URI open_dataset takes

@@ -174,6 +174,8 @@ def preview(dataset: Any, assumptions: Any = None, scenarios: Any = None, produc
     ----------
     dataset : str, pathlib.Path, PolicySource or Dataset
     assumptions : str, pathlib.Path, AssumptionSet or None
+        As for :func:`livecalc_lab.run`: a folder, a set, ``assumptions://NAME:VERSION``
+        (or ``:latest``, ``:draft``), or None for the bundled set.
     scenarios : ScenarioSpec, ScenarioSet or None
         The scenario seed lives in the spec.
     product : str

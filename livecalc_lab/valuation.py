@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from livecalc_lab.assumptions import AssumptionSet, ProductBasis, demo_assumptions, load_assumptions
+from livecalc_lab.assumptions import AssumptionSet, ProductBasis
 from livecalc_lab.engine import _abi, default_engine
 from livecalc_lab.errors import AssumptionError
 from livecalc_lab.model import scenarios as scen
@@ -39,14 +38,24 @@ TERM_PV_NAMES = ("pv_premiums", "pv_claims", "pv_expenses", "pv_commissions", "p
 
 
 def resolve_assumptions(assumptions: Any) -> AssumptionSet:
-    """``None`` → the bundled set; a path → :func:`load_assumptions`; an AssumptionSet as is."""
-    if assumptions is None:
-        return demo_assumptions()
-    if isinstance(assumptions, AssumptionSet):
-        return assumptions
-    if isinstance(assumptions, (str, Path)):
-        return load_assumptions(assumptions)
-    raise TypeError(f"assumptions must be None, a folder path or an AssumptionSet, not {type(assumptions).__name__}")
+    """``None`` → the bundled set; an AssumptionSet as is; ``assumptions://NAME:VERSION`` (or ``:latest``,
+    ``:draft``) → the stored version it names (see :mod:`livecalc_lab.assumptions.store`); a path →
+    :func:`load_assumptions`.
+
+    Whatever was asked for, the set returned carries its concrete version
+    (:attr:`AssumptionSet.version`, and :attr:`AssumptionSet.ref` for a stored one),
+    which is what results and jobs record.
+
+    Raises
+    ------
+    AssumptionError
+        The folder or reference does not give a valid set (``latest`` with no approved version...).
+    TypeError
+        Any other type.
+    """
+    from livecalc_lab.assumptions.store import as_assumption_set
+
+    return as_assumption_set(assumptions)
 
 
 def resolve_scenarios(scenarios: Any, basis: Any, n_months: int, *, need_fund: bool = False) -> scen.ScenarioSet:
@@ -209,7 +218,9 @@ def run(
         a PolicySource or Dataset (with its filter and read options), or a frame;
         None values the bundled lifelib portfolio for ``product``.
     assumptions : str, pathlib.Path, AssumptionSet or None
-        An assumption-set folder or object; None uses the bundled lifelib set.
+        An assumption-set folder or object, or a stored version ``assumptions://NAME:VERSION``
+        (``:latest``: the latest approved; ``:draft``: the working draft); None uses the
+        bundled lifelib set. The result records the concrete version.
     product : str
         Product in the assumption set: ``"basic_term_s"`` (new business, lifelib
         BasicTerm_S) or ``"basic_term_se"`` (in force by ``duration_mth``, lifelib

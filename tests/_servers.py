@@ -1,8 +1,9 @@
-"""Helpers for tests that run real servers on 127.0.0.1: free ports, readiness, Azurite.
+"""Helpers for tests that run real servers on 127.0.0.1: free ports, readiness, Azurite, ``livecalc serve``.
 
 Azurite comes from ``node_modules/.bin/azurite-blob`` (``npm install azurite@3.35``, run by
 ``scripts/install-test-deps.sh`` from the README's test command). The fixtures built on these
-helpers live in ``tests/conftest.py`` (Azurite) and ``tests/data/conftest.py`` (PostgreSQL);
+helpers live in ``tests/conftest.py`` (Azurite), ``tests/data/conftest.py`` (PostgreSQL),
+``tests/api/conftest.py`` and ``tests/assumptions/conftest.py`` (the service);
 ``notebooks/conftest.py`` starts Azurite for the notebooks with :func:`start_azurite`.
 Chromium for browser tests: ``tests/_browser.py``.
 """
@@ -14,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -96,3 +98,41 @@ def start_azurite(log: Path, seconds: float = 30) -> tuple[subprocess.Popen[Any]
         stop_group(proc)
         raise ServerUnavailable(f"Azurite did not start: {log.read_text(errors='replace')[-500:]}")
     return proc, azurite_connection_string(port)
+
+
+def service_env(folder: Path, secret: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a ``livecalc serve`` subprocess: this checkout first on the path, its own cache and home."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LIVECALC_JWT_SECRET", "AZURE_STORAGE_CONNECTION_STRING")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env["LIVECALC_CACHE_DIR"] = str(folder / "cache")
+    env["LIVECALC_HOME"] = str(folder / "home")
+    if secret is not None:
+        env["LIVECALC_JWT_SECRET"] = secret
+    env.update(extra or {})
+    return env
+
+
+def start_livecalc_service(folder: Path, config_text: str, secret: str, env: dict[str, str] | None,
+                           seconds: float) -> tuple[subprocess.Popen[Any], str, Path]:
+    """``livecalc serve --config <folder>/service.toml`` on a free port: ``(process, base URL, log file)``.
+
+    Raises
+    ------
+    RuntimeError
+        The service did not accept connections within ``seconds`` (the log's end is in the message).
+    """
+    cfg = folder / "service.toml"
+    cfg.write_text(config_text)
+    port = free_port()
+    log = folder / "service.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "livecalc_lab.cli", "serve", "--config", str(cfg), "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning"],
+            stdout=out, stderr=subprocess.STDOUT, env=service_env(folder, secret, env), cwd=folder,
+            start_new_session=True,
+        )
+    if not wait_for_port(port, proc, seconds):
+        stop_group(proc)
+        raise RuntimeError(f"the service did not start:\n{log.read_text(errors='replace')[-3000:]}")
+    return proc, f"http://127.0.0.1:{port}", log

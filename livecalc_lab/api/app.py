@@ -8,8 +8,11 @@
     cache_bytes = 268435456      # memory for cached answers (least recently used dropped first)
     max_body_bytes = 16777216    # largest request body (POST .../validate)
     default_assumptions = "demo" # assumption set a validation uses when the request names none
+    allow_self_approval = false  # may the author of an assumption-set version approve it?
 
-and ``[api.auth]`` (see :mod:`livecalc_lab.api.auth`). Every route but
+and ``[api.auth]`` (see :mod:`livecalc_lab.api.auth`). The assumptions endpoints
+(:mod:`livecalc_lab.api.assumptions`) keep their versions in the store named by
+``[assumptions_store] uri`` (:mod:`livecalc_lab.assumptions.store`). Every route but
 ``/healthz`` and ``/openapi.json`` needs a bearer token; the token is checked
 before anything else about the request, so an unauthenticated caller learns
 nothing about routes, datasets or bodies.
@@ -34,7 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ServiceSettings", "ServiceState", "create_app", "serve", "PUBLIC_PATHS"]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json"})
-_API_KEYS = {"max_sample", "sample_ttl_seconds", "cache_bytes", "max_body_bytes", "default_assumptions", "auth"}
+_API_KEYS = {"max_sample", "sample_ttl_seconds", "cache_bytes", "max_body_bytes", "default_assumptions", "auth",
+             "allow_self_approval"}
 _SHOWN_INPUT = 24
 
 
@@ -47,6 +51,7 @@ class ServiceSettings:
     cache_bytes: int = 256 << 20
     max_body_bytes: int = 16 << 20
     default_assumptions: str = "demo"
+    allow_self_approval: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> "ServiceSettings":
@@ -79,18 +84,23 @@ class ServiceSettings:
             if not isinstance(v, str) or (v != "demo" and v not in config.assumptions):
                 raise ConfigError(f"{where}: default_assumptions must name a set in [assumptions] (or demo)")
             out["default_assumptions"] = v
+        if "allow_self_approval" in table:
+            if not isinstance(table["allow_self_approval"], bool):
+                raise ConfigError(f"{where}: allow_self_approval must be true or false")
+            out["allow_self_approval"] = table["allow_self_approval"]
         return cls(**out)
 
 
 @dataclass
 class ServiceState:
-    """Everything a request handler uses: settings, token verifier, registry and cache."""
+    """Everything a request handler uses: settings, token verifier, registry, cache and assumption store."""
 
     config: Config
     settings: ServiceSettings
     verifier: TokenVerifier
     registry: Registry
     cache: ResponseCache
+    assumption_store: Any = None
 
 
 def create_app(config: Config | None = None, *, environ: Any = None) -> "FastAPI":
@@ -112,17 +122,21 @@ def create_app(config: Config | None = None, *, environ: Any = None) -> "FastAPI
     ------
     ConfigError
         The service cannot start as configured: no JWT secret or key, a bad
-        ``[api]`` value, or no dataset registered.
+        ``[api]`` or ``[assumptions_store]`` value, or neither a dataset nor an
+        assumption store configured.
     """
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
+    from livecalc_lab.api.assumptions import build_assumptions_router
     from livecalc_lab.api.routes import build_router
+    from livecalc_lab.assumptions.store import Store, store_settings
 
     config = config if config is not None else demo_config()
-    if not config.datasets:
-        raise ConfigError(f"{config.path or '<config>'}: no dataset is registered; add a [datasets.<id>] table")
+    if not config.datasets and not config.section("assumptions_store"):
+        raise ConfigError(f"{config.path or '<config>'}: no dataset is registered; add a [datasets.<id>] table "
+                          "(or an [assumptions_store] to serve assumption sets only)")
     settings = ServiceSettings.from_config(config)
     state = ServiceState(
         config=config,
@@ -130,14 +144,16 @@ def create_app(config: Config | None = None, *, environ: Any = None) -> "FastAPI
         verifier=TokenVerifier(AuthSettings.from_config(config), environ),
         registry=Registry(config),
         cache=ResponseCache(settings.cache_bytes, settings.sample_ttl_seconds),
+        assumption_store=Store(store_settings(config).uri, allow_self_approval=settings.allow_self_approval),
     )
     app = FastAPI(
         title="LiveCalc Data API",
         version=__version__,
         description=(
             "Metadata, schema, reproducible samples and validation of registered policy datasets, "
-            "without downloading them. Send `Authorization: Bearer <JWT>`; ask for "
-            "`Accept: application/vnd.apache.arrow.stream` to get samples as Arrow IPC."
+            "without downloading them; and versioned, immutable, reviewed assumption sets. Send "
+            "`Authorization: Bearer <JWT>`; ask for `Accept: application/vnd.apache.arrow.stream` to get "
+            "samples and assumption sets as Arrow IPC."
         ),
         docs_url=None,
         redoc_url=None,
@@ -148,6 +164,7 @@ def create_app(config: Config | None = None, *, environ: Any = None) -> "FastAPI
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(build_router(state))
+    app.include_router(build_assumptions_router(state))
     return app
 
 

@@ -153,7 +153,9 @@ class DataApiClient:
 
     # ---- requests --------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, accept: str = "application/json", **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, accept: str = "application/json",
+                 errors: dict[int, type[Exception]] | None = None, **kwargs: Any) -> Any:
+        """One request; an error status raises ``errors[status]`` if given, else AuthError (401, 403) or DataError."""
         import httpx
 
         headers = {"Accept": accept}
@@ -170,6 +172,8 @@ class DataApiClient:
             except (ValueError, AttributeError):
                 detail = resp.text[:200]
             where = f"{self.url}{path}"
+            if errors and resp.status_code in errors:
+                raise errors[resp.status_code](f"{where}: {detail}")
             if resp.status_code in (401, 403):
                 raise AuthError(f"{where}: {detail}", status=resp.status_code)
             raise DataError(f"{where}: HTTP {resp.status_code}: {detail}")

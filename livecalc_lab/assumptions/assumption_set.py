@@ -34,7 +34,11 @@ Table types
     Annual ``qx`` by attained age (one row per integer age, consecutive) and policy
     year: columns ``"0"``, ``"1"``, ... ``"k"``; the last column is the ultimate rate,
     used from policy year k on. A table with one rate column is an ultimate table;
-    ``"rate_column": "qx"`` names it when it is not ``"0"``.
+    ``"rate_column": "qx"`` names it when it is not ``"0"``. At each attained age the
+    rates must not decrease with the policy year (the select effect: lives recently
+    underwritten die less than those selected long ago, so ``q[x, 0] <= q[x, 1] <= ...
+    <= q[x, k]``). Rates are *not* required to rise with age: real tables dip after
+    infancy and around the early twenties (the bundled US SSA 2019 table does both).
 ``zero_spot``
     Annual effective zero-spot rate per projection year 0, 1, ... (consecutive);
     month ``t`` uses year ``t // 12``.
@@ -51,6 +55,10 @@ Table types
 
 A table's ``"file"`` is relative to the folder, or ``"livecalc_lab:<path>"`` for a
 table shipped inside the package (e.g. ``livecalc_lab:demo/tables/us_ssa_2019_male_qx.csv``).
+
+Monotonicity is the one shape rule beyond consecutive ages and years: it holds
+for every bundled table, and it is checked by :func:`parse_table`, so files,
+in-memory edits, workbooks and the service's request bodies obey the same rules.
 
 Lapse formula ``linear``: ``lapse(year) = max(initial + slope * year, floor)`` with
 ``year`` the policy year (0 in the first year), an annual rate (lifelib BasicTerm:
@@ -247,6 +255,12 @@ class AssumptionSet:
         The folder it was read from or saved to.
     parent_version : str or None
         The version this set was derived from by :meth:`with_changes`.
+    ref : str or None
+        ``assumptions://NAME:sha256:...`` when the set was read from a store
+        (:class:`livecalc_lab.assumptions.Store`): always the concrete version,
+        never ``latest`` or ``draft``.
+    store : str or None
+        The store it was read from (a folder, ``azure://container/prefix`` or a service URL).
     """
 
     def __init__(self, manifest: dict[str, Any], tables: dict[str, Table], path: Path | None = None):
@@ -254,6 +268,8 @@ class AssumptionSet:
         self.tables = tables
         self.path = path
         self.parent_version: str | None = None
+        self.ref: str | None = None
+        self.store: str | None = None
         self.version = canonical_version(manifest, {n: t.frame for n, t in tables.items()})
         self._check_products()
 
@@ -338,31 +354,11 @@ class AssumptionSet:
         AssumptionError
             ``folder`` exists and is not empty, or a table's file name points outside it.
         """
-        import shutil
-        import tempfile
+        from livecalc_lab.assumptions.serial import set_files, write_folder
 
         dest = Path(folder)
-        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        if not write_folder(dest, set_files(self, packaged_copies=False)):
             raise AssumptionError(f"{dest}: exists and is not an empty folder; assumption sets are never overwritten")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-        try:
-            for name, table in sorted(self.tables.items()):
-                file = table.spec["file"]
-                if isinstance(file, str) and file.startswith(PACKAGE_PREFIX):
-                    continue
-                target = (tmp / file).resolve()
-                if tmp.resolve() not in target.parents:
-                    raise AssumptionError(f"tables.{name}.file: {file!r} is not a path inside {dest}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                table_as_text(table.frame).write_csv(target)
-            (tmp / MANIFEST).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            if dest.exists():
-                dest.rmdir()
-            tmp.rename(dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         self.path = dest
         return dest
 
@@ -675,6 +671,15 @@ def parse_table(name: str, spec: dict[str, Any], raw: pl.DataFrame, file: str, w
         cols = key_series + [ages] + [num(c) for c in rate_cols]
         for c in cols[len(keys) + 1:]:
             rates(c, 0.0, 1.0)
+        select = cols[len(keys) + 1:]
+        for before, after in zip(select, select[1:]):  # the select effect (module docstring)
+            bad = (after < before).arg_true()
+            if len(bad):
+                r = int(bad[0])
+                raise AssumptionError(
+                    f"{file} row {r + 1} column {after.name!r}: {after[r]!r} is below {before[r]!r} in column "
+                    f"{before.name!r} (at one attained age, rates must not decrease with the policy year)"
+                )
     elif kind == "zero_spot":
         years = num(spec.get("year_column", "year"), pl.Int64)
         consecutive(years)

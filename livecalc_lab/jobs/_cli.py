@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -18,12 +17,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from livecalc_lab._cli_common import AssumptionsOpt
 from livecalc_lab._cli_common import FilterOpt, OptionList, TableOpt, _dataset, _fail, _frame_table, _money, err_console
 from livecalc_lab.errors import LivecalcError
 
 jobs_app = typer.Typer(help="List, inspect, cancel and prune jobs ($LIVECALC_HOME/jobs).", invoke_without_command=True)
 
-AssumptionsOpt = Annotated[Optional[Path], typer.Option("--assumptions", "-a", help="Assumption-set folder.")]
 ProductOpt = Annotated[str, typer.Option("--product", "-p", help="Product in the assumption set.")]
 ScenariosOpt = Annotated[Optional[int], typer.Option("--scenarios", min=1, help="Hull-White scenarios to value.")]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Scenario seed.")]

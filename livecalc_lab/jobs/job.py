@@ -280,7 +280,10 @@ def submit(dataset: Any, assumptions: Any = None, scenarios: Any = None, product
         Any dataset :func:`livecalc_lab.open_dataset` opens, or the id of a dataset
         registered in ``[datasets]`` of ``$LIVECALC_HOME/config.toml``.
     assumptions : str, pathlib.Path, AssumptionSet or None
-        An assumption-set folder (workers load it from there) or None for the bundled set.
+        An assumption-set folder (workers load it from there), a stored version
+        ``assumptions://NAME:VERSION`` (or ``:latest``, ``:draft``: the job records the
+        version it resolved to, and workers load exactly that one from the store), or
+        None for the bundled set.
     scenarios : ScenarioSpec or None
         ``lc.hull_white(...)``; None for a deterministic run.
     product : str

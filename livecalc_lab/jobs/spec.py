@@ -100,7 +100,12 @@ class JobSpec:
         read at submission, so a worker refuses data that changed since.
     product : str
     assumptions : dict
-        ``{"version": ..., "location": folder or None}`` (None: the bundled set).
+        ``{"version": ..., "location": folder or None, "ref": ..., "store": ...}``.
+        ``location`` None with no ``ref``: the bundled set. ``ref`` is the concrete
+        ``assumptions://NAME:sha256:...`` of a set read from a store (never ``latest``
+        or ``draft``) and ``store`` that store (a folder, a blob URI or the service's
+        URL); a worker loads ``location`` when it has one, else resolves ``ref`` in
+        ``store``, and checks the version either way.
     scenarios : dict or None
         A :class:`~livecalc_lab.model.scenarios.ScenarioSpec` as ``to_dict()``.
     engine_version : str
@@ -159,7 +164,8 @@ class JobSpec:
         if scenarios is not None and not isinstance(scenarios, ScenarioSpec):
             raise JobError("jobs take scenarios as a spec (lc.hull_white(n=..., seed=...)), which every worker "
                            f"can regenerate; not a {type(scenarios).__name__}")
-        assumptions = {"version": aset.version, "location": _assumption_location(aset)}
+        assumptions = {"version": aset.version, "location": _assumption_location(aset),
+                       "ref": getattr(aset, "ref", None), "store": getattr(aset, "store", None)}
         data_version = ds.version
         source = ds.source.replace(version=data_version) if data_version is not None and ds.source.type != "database" \
             else ds.source
@@ -255,25 +261,46 @@ def _assumption_location(aset: Any) -> str | None:
 
     if aset.version == demo_assumptions().version:
         return None
-    if aset.path is None:
-        raise JobError("the assumption set was not read from a folder; workers load assumptions from one "
-                       "(save it to a folder and load it with lc.load_assumptions)")
-    return str(aset.path.resolve())
+    if aset.path is not None:
+        return str(aset.path.resolve())
+    if getattr(aset, "ref", None) is not None:
+        return None  # workers resolve the concrete reference in its store
+    raise JobError("the assumption set was not read from a folder or a store; workers load assumptions from one "
+                   "(save it with lc.assumptions.Store().save(aset, name) and pass assumptions://NAME:VERSION, "
+                   "or save it to a folder and load it with lc.load_assumptions)")
 
 
 _ASETS: dict[tuple[str, str | None], Any] = {}
 
 
 def load_job_assumptions(assumptions: dict[str, Any], folder: str | None = None) -> Any:
-    """The assumption set a job names (from ``folder`` if given, e.g. a staged copy), version-checked."""
+    """The assumption set a job names, version-checked.
+
+    From ``folder`` if given (e.g. a staged copy), else the recorded ``location``,
+    else the recorded ``ref`` in its ``store`` (a folder, a blob prefix, or the
+    service, with the token in ``$LIVECALC_TOKEN``), else the bundled set.
+
+    Raises
+    ------
+    JobError
+        The set found is another version than the job was submitted with.
+    AssumptionError
+        The store does not hold the version (or cannot be read).
+    """
     from livecalc_lab.assumptions import demo_assumptions, load_assumptions
 
     where = folder if folder is not None else assumptions.get("location")
-    key = (assumptions["version"], where)
+    ref = assumptions.get("ref") if where is None else None
+    key = (assumptions["version"], where or ref)
     if key not in _ASETS:
-        aset = demo_assumptions() if where is None else load_assumptions(where)
+        if ref is not None:
+            from livecalc_lab.assumptions.store import resolve_ref
+
+            aset = resolve_ref(ref, assumptions.get("store"))
+        else:
+            aset = demo_assumptions() if where is None else load_assumptions(where)
         if aset.version != assumptions["version"]:
-            raise JobError(f"assumption set {where or '(bundled)'} is version {aset.version}, but the job was "
+            raise JobError(f"assumption set {where or ref or '(bundled)'} is version {aset.version}, but the job was "
                            f"submitted with {assumptions['version']}; it changed since")
         _ASETS[key] = aset
     return _ASETS[key]

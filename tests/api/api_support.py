@@ -6,11 +6,9 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-from _servers import ROOT
+from _servers import service_env  # noqa: F401 - re-exported for the tests that import it from here
 
 BOOK_ROWS = 20_000
 ISSUER = AUDIENCE = "livecalc"
@@ -28,13 +26,3 @@ def hs256(claims: dict[str, Any], key: bytes, header: dict[str, Any] | None = No
     body = b64(json.dumps(claims).encode())
     sig = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
     return f"{head}.{body}.{b64(sig)}"
-
-
-def service_env(folder: Path, secret: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("LIVECALC_JWT_SECRET", "AZURE_STORAGE_CONNECTION_STRING")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env["LIVECALC_CACHE_DIR"] = str(folder / "cache")
-    if secret is not None:
-        env["LIVECALC_JWT_SECRET"] = secret
-    env.update(extra or {})
-    return env

@@ -14,7 +14,6 @@ import json
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,7 +23,7 @@ from typing import Any, Callable, Iterator
 import httpx
 import pytest
 
-from _servers import ROOT, free_port, stop_group, wait_for_port
+from _servers import start_livecalc_service, stop_group
 
 from api_support import AUDIENCE, BOOK_ROWS, ISSUER, MAX_SAMPLE, START_SECONDS, hs256, service_env  # noqa: F401
 
@@ -101,21 +100,9 @@ def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
               folder: Path | None = None) -> Service:
         folder = folder or tmp_path_factory.mktemp("service")
         secret = secret if secret is not None else secrets.token_urlsafe(48)
-        cfg = folder / "service.toml"
-        cfg.write_text(config_text)
-        port = free_port()
-        log = folder / "service.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "livecalc_lab.cli", "serve", "--config", str(cfg), "--host", "127.0.0.1",
-                 "--port", str(port), "--log-level", "warning"],
-                stdout=out, stderr=subprocess.STDOUT, env=service_env(folder, secret, env), cwd=folder,
-                start_new_session=True,
-            )
+        proc, url, log = start_livecalc_service(folder, config_text, secret, env, START_SECONDS)
         procs.append(proc)
-        if not wait_for_port(port, proc, START_SECONDS):
-            raise RuntimeError(f"the service did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        return Service(f"http://127.0.0.1:{port}", secret, folder, log)
+        return Service(url, secret, folder, log)
 
     yield start
     for proc in procs:

@@ -48,11 +48,17 @@ def test_bad_auth_tables(table, fragment):
     ("sample_ttl_seconds = -1", "sample_ttl_seconds must be"),
     ("default_assumptions = 'nope'", "default_assumptions must name a set"),
     ("workers = 4", "unknown key(s) workers"),
+    ("allow_self_approval = 'yes'", "allow_self_approval must be true or false"),
 ])
 def test_bad_api_tables(table, fragment):
     with pytest.raises(ConfigError) as err:
         ServiceSettings.from_config(parse_config(f"[api]\n{table}\n"))
     assert fragment in str(err.value)
+
+
+def test_self_approval_is_off_unless_configured():
+    assert ServiceSettings.from_config(parse_config("")).allow_self_approval is False
+    assert ServiceSettings.from_config(parse_config("[api]\nallow_self_approval = true\n")).allow_self_approval is True
 
 
 def test_the_secret_is_required_and_long_enough():

@@ -219,7 +219,11 @@ def test_healthz_and_openapi_need_no_token(service):
     assert service.get("/healthz", token=None).json() == {"status": "ok", "version": lc.__version__}
     spec = service.get("/openapi.json", token=None).json()
     assert set(spec["paths"]) == {"/healthz", "/datasets", "/datasets/{dataset_id}/metadata", "/datasets/{dataset_id}/schema",
-                                  "/datasets/{dataset_id}/sample", "/datasets/{dataset_id}/validate"}
+                                  "/datasets/{dataset_id}/sample", "/datasets/{dataset_id}/validate",
+                                  "/assumptions", "/assumptions/{name}", "/assumptions/{name}/versions",
+                                  "/assumptions/{name}/audit", "/assumptions/{name}/{version}",
+                                  "/assumptions/{name}/{version}/info", "/assumptions/{name}/{version}/approve",
+                                  "/assumptions/{name}/{version}/reject"}
     sample = spec["paths"]["/datasets/{dataset_id}/sample"]["get"]
     n = next(p for p in sample["parameters"] if p["name"] == "n")
     assert n["schema"]["maximum"] == MAX_SAMPLE

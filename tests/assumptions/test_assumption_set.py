@@ -250,6 +250,18 @@ def test_rate_outside_0_1(demo_copy, file, column, text):
         lc.load_assumptions(demo_copy)
 
 
+def test_select_rates_must_not_decrease_with_the_policy_year(demo_copy):
+    set_cell(demo_copy / "mort_table.csv", 7, "4", "0.0002")  # age 24: below its column '3'
+    with pytest.raises(lc.AssumptionError, match=r"mort_table.csv row 7 column '4': 0.0002 is below .* in column '3' "
+                                              r"\(at one attained age, rates must not decrease with the policy year\)"):
+        lc.load_assumptions(demo_copy)
+
+
+def test_ultimate_rates_may_fall_with_age():
+    ssa = lc.demo_assumptions().tables["us_ssa_2019_male"].frame["qx"]
+    assert (ssa.diff().drop_nulls() < 0).any()  # infant and early-adult dips: allowed, real tables have them
+
+
 def test_ages_must_be_consecutive(demo_copy):
     set_cell(demo_copy / "mort_table.csv", 10, "Age", "99")
     with pytest.raises(lc.AssumptionError, match=r"mort_table.csv row 10 column 'Age': 99 does not follow 26"):
@@ -344,10 +356,10 @@ def test_with_changes_equals_the_same_edit_made_on_disk(demo_copy):
     m = read_manifest(demo_copy)
     m["products"]["basic_term_s"]["expenses"]["maintenance_ann"] = 65.0
     write_manifest(demo_copy, m)
-    set_cell(demo_copy / "mort_table.csv", 12, "2", "0.0015")
+    set_cell(demo_copy / "mort_table.csv", 12, "2", "0.0004")
     base = lc.demo_assumptions()
     frame = base.tables["mortality"].frame
-    frame = frame.with_columns(frame["2"].scatter(11, 0.0015))
+    frame = frame.with_columns(frame["2"].scatter(11, 0.0004))
     edited = base.with_changes({"products.basic_term_s.expenses.maintenance_ann": 65}, tables={"mortality": frame})
     assert edited.version == lc.load_assumptions(demo_copy).version
 
