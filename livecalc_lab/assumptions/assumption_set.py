@@ -86,6 +86,8 @@ __all__ = [
     "ProductBasis",
     "canonical_version",
     "load_assumptions",
+    "parse_table",
+    "table_as_text",
     "demo_assumptions",
 ]
 
@@ -242,13 +244,16 @@ class AssumptionSet:
     version : str
         ``"sha256:<hex>"`` of the canonical serialisation.
     path : pathlib.Path or None
-        The folder it was read from.
+        The folder it was read from or saved to.
+    parent_version : str or None
+        The version this set was derived from by :meth:`with_changes`.
     """
 
     def __init__(self, manifest: dict[str, Any], tables: dict[str, Table], path: Path | None = None):
         self.manifest = manifest
         self.tables = tables
         self.path = path
+        self.parent_version: str | None = None
         self.version = canonical_version(manifest, {n: t.frame for n, t in tables.items()})
         self._check_products()
 
@@ -257,6 +262,109 @@ class AssumptionSet:
             f"AssumptionSet({self.manifest.get('name', '')!r}, products={self.products}, "
             f"version={self.version[:19]}...)"
         )
+
+    def with_changes(self, parameters: dict[str, Any] | None = None,
+                     tables: dict[str, pl.DataFrame] | None = None) -> AssumptionSet:
+        """A new set with some parameters and tables replaced; this one is unchanged.
+
+        Parameters
+        ----------
+        parameters : dict, optional
+            Dotted manifest paths to new values, e.g.
+            ``{"products.basic_term_s.lapse.multiplier": 0.8,
+            "products.basic_term_s.expenses.maintenance_ann": 65.0}``. The path must
+            exist already and a number stays a number (a string a string): a typo is an
+            error, not a new key. Units and bases are those of the manifest entry
+            (module docstring).
+        tables : dict of str to polars.DataFrame, optional
+            Whole replacement tables by name, with the same columns as the table they
+            replace (as in :attr:`tables`); they are checked cell by cell exactly as a
+            file would be (:func:`parse_table`).
+
+        Returns
+        -------
+        AssumptionSet
+            With a new :attr:`version` (the content hash) and ``parent_version`` set
+            to this set's version. ``path`` is None: the set lives in memory until
+            :meth:`save`.
+
+        Raises
+        ------
+        AssumptionError
+            An unknown parameter path or table, a value of the wrong type, a table cell
+            that is malformed or out of range (message names table, row, column and
+            value), or a product whose parameters are then out of range.
+        """
+        manifest = json.loads(json.dumps(self.manifest))
+        for key, value in (parameters or {}).items():
+            _set_path(manifest, key, value)
+        new_tables = dict(self.tables)
+        for name, frame in (tables or {}).items():
+            if name not in self.tables:
+                raise AssumptionError(f"unknown table {name!r}: the set has {', '.join(sorted(self.tables))}")
+            old = self.tables[name]
+            if list(frame.columns) != list(old.frame.columns):
+                raise AssumptionError(f"table {name!r} (edited): columns {list(frame.columns)} differ from "
+                                      f"{list(old.frame.columns)}")
+            spec = old.spec
+            if isinstance(spec["file"], str) and spec["file"].startswith(PACKAGE_PREFIX):
+                spec = manifest["tables"][name]  # an edited packaged table is saved with the set
+                spec["file"] = f"{name}.csv"
+            new_tables[name] = parse_table(name, spec, table_as_text(frame), f"table {name!r} (edited)")
+        out = AssumptionSet(manifest, new_tables)
+        out.parent_version = self.version
+        return out
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the set as a folder :func:`load_assumptions` reads back with the same version.
+
+        Each table goes to its manifest ``file`` name inside ``folder`` (a table
+        shipped in the package keeps its ``livecalc_lab:`` reference while it is
+        unchanged). Files are written to a temporary folder beside ``folder`` and
+        renamed into place, so a failed save leaves nothing behind.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            A folder that does not exist yet, or an empty one.
+
+        Returns
+        -------
+        pathlib.Path
+            ``folder``.
+
+        Raises
+        ------
+        AssumptionError
+            ``folder`` exists and is not empty, or a table's file name points outside it.
+        """
+        import shutil
+        import tempfile
+
+        dest = Path(folder)
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise AssumptionError(f"{dest}: exists and is not an empty folder; assumption sets are never overwritten")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        try:
+            for name, table in sorted(self.tables.items()):
+                file = table.spec["file"]
+                if isinstance(file, str) and file.startswith(PACKAGE_PREFIX):
+                    continue
+                target = (tmp / file).resolve()
+                if tmp.resolve() not in target.parents:
+                    raise AssumptionError(f"tables.{name}.file: {file!r} is not a path inside {dest}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                table_as_text(table.frame).write_csv(target)
+            (tmp / MANIFEST).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            if dest.exists():
+                dest.rmdir()
+            tmp.rename(dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.path = dest
+        return dest
 
     @property
     def products(self) -> list[str]:
@@ -412,6 +520,24 @@ class AssumptionSet:
         return np.ascontiguousarray(np.minimum(rates * mult, 1.0))
 
 
+def _set_path(manifest: dict[str, Any], key: str, value: Any) -> None:
+    """Set the manifest entry at dotted path ``key`` (which must exist) to ``value`` of the same kind."""
+    *parents, last = key.split(".")
+    node: Any = manifest
+    for i, part in enumerate(parents):
+        node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            raise AssumptionError(f"unknown parameter {key!r}: {'.'.join(parents[: i + 1])!r} is not a section")
+    if last not in node:
+        raise AssumptionError(f"unknown parameter {key!r}; {'.'.join(parents) or 'the manifest'} has "
+                              f"{', '.join(sorted(node))}")
+    old = node[last]
+    is_num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    if is_num(old) != is_num(value) or isinstance(old, str) != isinstance(value, str) or isinstance(old, (dict, list)):
+        raise AssumptionError(f"parameter {key!r}: {value!r} is not a value like {old!r}")
+    node[last] = value
+
+
 def _get(d: dict[str, Any], key: str, typ: type, where: str) -> Any:
     if key not in d:
         raise AssumptionError(f"{where}: missing")
@@ -429,8 +555,7 @@ def _number(v: Any, where: str, lo: float | None = None, hi: float | None = None
     return float(v)
 
 
-def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
-    where = f"{folder / MANIFEST} tables.{name}"
+def _check_spec(name: str, spec: Any, where: str) -> None:
     if not isinstance(spec, dict) or "file" not in spec or "type" not in spec:
         raise AssumptionError(f"{where}: needs 'file' and 'type'")
     kind = spec["type"]
@@ -438,6 +563,11 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
         raise AssumptionError(f"{where}.type: unknown table type {kind!r}; known: {', '.join(TABLE_TYPES)}")
     if spec.get("basis", "annual") not in ("annual", "monthly"):
         raise AssumptionError(f"{where}.basis: {spec.get('basis')!r} is not 'annual' or 'monthly'")
+
+
+def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
+    where = f"{folder / MANIFEST} tables.{name}"
+    _check_spec(name, spec, where)
     path = _table_file(folder, spec["file"], where)
     if not path.is_file():
         raise AssumptionError(f"{where}: file {str(path)!r} does not exist")
@@ -446,7 +576,39 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
     except Exception as exc:  # polars raises several types for malformed CSV
         ragged = ragged_row(path)
         raise AssumptionError(f"{path} {ragged}" if ragged else f"{path}: cannot be read as CSV: {exc}") from None
-    file = str(path)
+    return parse_table(name, spec, raw, str(path), where)
+
+
+def parse_table(name: str, spec: dict[str, Any], raw: pl.DataFrame, file: str, where: str | None = None) -> Table:
+    """Check and type one table given as text cells, exactly as :func:`load_assumptions` does.
+
+    Parameters
+    ----------
+    name : str
+        The table's name in the manifest.
+    spec : dict
+        Its manifest entry (``type``, ``basis``, column names; see the module docstring).
+    raw : polars.DataFrame
+        The table as read, every column ``String`` (one row per data row, header = column names).
+    file : str
+        What messages call the table (a file path, or e.g. ``"table 'mortality' (edited)"``).
+    where : str, optional
+        What messages call the manifest entry (default ``"<file> tables.<name>"``).
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    AssumptionError
+        A missing column, a malformed number, a rate outside its range, ages or years
+        that are not consecutive, a duplicate key; the message names ``file``, the
+        1-based data row, the column and the value.
+    """
+    where = where or f"{file} tables.{name}"
+    _check_spec(name, spec, where)
+    kind = spec["type"]
 
     def need(col: str) -> pl.Series:
         if col not in raw.columns:
@@ -540,6 +702,12 @@ def _read_table(folder: Path, name: str, spec: dict[str, Any]) -> Table:
         rates(r, 0.0, 1.0)
         cols = [years, r]
     return Table(name=name, spec=spec, frame=pl.DataFrame(cols), path=file)
+
+
+def table_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every cell of ``frame`` as the text :func:`parse_table` reads (floats as shortest round-trip ``repr``)."""
+    return pl.DataFrame({c: [None if v is None else _format_value(v) for v in frame[c].to_list()] for c in frame.columns},
+                        schema={c: pl.String for c in frame.columns})
 
 
 def _table_file(folder: Path, file: Any, where: str) -> Path:

@@ -326,3 +326,63 @@ def test_multiplier_one_changes_nothing_but_spelling(demo_copy):
     manifest["products"]["basic_term_s"]["mortality"]["multiplier"] = 1.0
     write_manifest(demo_copy, manifest)
     assert lc.run(assumptions=demo_copy).totals == lc.run().totals
+
+
+# --- editing in memory and saving -------------------------------------------------------------
+
+def test_with_changes_gives_a_new_version_and_keeps_the_original():
+    base = lc.demo_assumptions()
+    edited = base.with_changes({"products.basic_term_s.lapse.multiplier": 0.8})
+    assert edited.version != base.version and edited.parent_version == base.version
+    assert base.manifest["products"]["basic_term_s"]["lapse"]["multiplier"] == 1.0
+    assert edited.basis("basic_term_s").lapse_ann[0] == pytest.approx(0.8 * base.basis("basic_term_s").lapse_ann[0])
+    back = edited.with_changes({"products.basic_term_s.lapse.multiplier": 1.0})
+    assert back.version == base.version
+
+
+def test_with_changes_equals_the_same_edit_made_on_disk(demo_copy):
+    m = read_manifest(demo_copy)
+    m["products"]["basic_term_s"]["expenses"]["maintenance_ann"] = 65.0
+    write_manifest(demo_copy, m)
+    set_cell(demo_copy / "mort_table.csv", 12, "2", "0.0015")
+    base = lc.demo_assumptions()
+    frame = base.tables["mortality"].frame
+    frame = frame.with_columns(frame["2"].scatter(11, 0.0015))
+    edited = base.with_changes({"products.basic_term_s.expenses.maintenance_ann": 65}, tables={"mortality": frame})
+    assert edited.version == lc.load_assumptions(demo_copy).version
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"parameters": {"products.basic_term_s.lapse.multipler": 0.8}},
+     "unknown parameter 'products.basic_term_s.lapse.multipler'; products.basic_term_s.lapse has basis, floor, "
+     "formula, initial, multiplier, slope"),
+    ({"parameters": {"products.basic_term_s.lapse.multiplier": "0.8"}},
+     "parameter 'products.basic_term_s.lapse.multiplier': '0.8' is not a value like 1.0"),
+    ({"parameters": {"products.basic_term_s.lapse.multiplier": -1.0}},
+     "products.basic_term_s.lapse.multiplier: -1.0 is outside [0.0, None]"),
+    ({"tables": {"nonesuch": None}}, "unknown table 'nonesuch'"),
+])
+def test_with_changes_refuses_bad_edits(kwargs, message):
+    with pytest.raises(lc.AssumptionError, match=re.escape(message)):
+        lc.demo_assumptions().with_changes(**kwargs)
+
+
+def test_with_changes_checks_every_table_cell():
+    base = lc.demo_assumptions()
+    frame = base.tables["mortality"].frame
+    bad = frame.with_columns(frame["2"].scatter(12, 1.2))
+    with pytest.raises(lc.AssumptionError, match=re.escape("table 'mortality' (edited) row 13 column '2': 1.2 is outside [0.0, 1.0]")):
+        base.with_changes(tables={"mortality": bad})
+
+
+def test_save_round_trips_the_version_including_an_edited_packaged_table(tmp_path):
+    base = lc.demo_assumptions()
+    ssa = base.tables["us_ssa_2019_male"].frame
+    edited = base.with_changes(tables={"us_ssa_2019_male": ssa.with_columns(ssa["qx"] * 0.9)})
+    for aset, name in ((base, "a"), (edited, "b")):
+        folder = aset.save(tmp_path / name)
+        assert lc.load_assumptions(folder).version == aset.version and aset.path == folder
+    assert (tmp_path / "b" / "us_ssa_2019_male.csv").is_file() and not (tmp_path / "a" / "us_ssa_2019_male.csv").exists()
+    with pytest.raises(lc.AssumptionError, match="never overwritten"):
+        base.save(tmp_path / "a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no temporary folder left behind
