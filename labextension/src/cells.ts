@@ -54,13 +54,26 @@ export function pythonString(text: string): string {
 /** The line every inserted cell starts with. */
 export const IMPORT_LINE = 'import livecalc_lab as lc';
 
+/** Catalog id prefixes whose `uri` alone opens the dataset with `lc.open_dataset` (no configuration, no credential). */
+export const PLAIN_URI_PREFIXES: readonly string[] = ['bundled:', 'file:', 'blob:'];
+
 /**
- * A cell that opens a dataset in the Workbench widget.
+ * A cell that opens a catalog dataset in the Workbench widget.
  *
- * @param uri - what `lc.open_dataset` takes (a path or URI from the catalog).
+ * Files, blobs and the bundled portfolio open from their URI
+ * (`lc.open_dataset("<uri>")`). A configured dataset (`config:<id>`: its
+ * filter, read options and credential reference live in `config.toml`) and a
+ * Data API dataset (`api:...`: its token comes from the configured credential)
+ * open through the catalog (`find("<id>").open()`), which resolves them as the
+ * side panel's metadata did.
+ *
+ * @param entry - the catalog entry's `id` and `uri`.
  */
-export function workbenchCode(uri: string): string {
-  return `${IMPORT_LINE}\nwb = lc.Workbench(lc.open_dataset(${pythonString(uri)}))\nwb`;
+export function workbenchCode(entry: { id: string; uri: string }): string {
+  if (PLAIN_URI_PREFIXES.some(p => entry.id.startsWith(p))) {
+    return `${IMPORT_LINE}\nwb = lc.Workbench(lc.open_dataset(${pythonString(entry.uri)}))\nwb`;
+  }
+  return `${IMPORT_LINE}\nfrom livecalc_lab.catalog import find\nwb = lc.Workbench(find(${pythonString(entry.id)}).open())\nwb`;
 }
 
 /**

@@ -265,7 +265,7 @@ export class LivecalcPanel extends Widget {
       el('p', { class: 'jp-LivecalcPanel-recommendation', 'data-testid': 'livecalc-dataset-recommendation' }, meta.recommendation)
     );
     const open = el('button', { class: 'jp-LivecalcPanel-button jp-mod-accept', 'data-testid': 'livecalc-open-workbench' }, 'Open in workbench');
-    open.addEventListener('click', () => void this.insert(workbenchCode(entry.uri)));
+    open.addEventListener('click', () => void this.insert(workbenchCode(entry)));
     this.details.appendChild(open);
   }
 

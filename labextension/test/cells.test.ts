@@ -30,14 +30,21 @@ describe('pythonString', () => {
 });
 
 describe('code cells', () => {
-  it('opens a dataset in the workbench', () => {
-    expect(workbenchCode('postgresql://db/book?table=policies')).toBe(
-      'import livecalc_lab as lc\nwb = lc.Workbench(lc.open_dataset("postgresql://db/book?table=policies"))\nwb'
+  it('opens a file, blob or bundled dataset in the workbench from its URI', () => {
+    expect(workbenchCode({ id: 'blob:azure://book/2026/q1.parquet', uri: 'azure://book/2026/q1.parquet' })).toBe(
+      'import livecalc_lab as lc\nwb = lc.Workbench(lc.open_dataset("azure://book/2026/q1.parquet"))\nwb'
     );
+    expect(workbenchCode({ id: 'file:C:\\"x"', uri: 'C:\\"x"' })).toContain('lc.open_dataset("C:\\\\\\"x\\"")');
+    expect(workbenchCode({ id: 'bundled:demo', uri: '/site/demo.csv' })).toContain('lc.open_dataset("/site/demo.csv")');
   });
 
-  it('quotes a path with quotes and backslashes', () => {
-    expect(workbenchCode('C:\\"x"')).toContain('lc.open_dataset("C:\\\\\\"x\\"")');
+  it('opens configured and Data API datasets through the catalog by id', () => {
+    expect(workbenchCode({ id: 'config:book', uri: 'book' })).toBe(
+      'import livecalc_lab as lc\nfrom livecalc_lab.catalog import find\nwb = lc.Workbench(find("config:book").open())\nwb'
+    );
+    expect(workbenchCode({ id: 'api:livecalc+https://h/datasets/b', uri: 'livecalc+https://h/datasets/b' })).toContain(
+      'find("api:livecalc+https://h/datasets/b").open()'
+    );
   });
 
   it('re-attaches to a job and shows its result', () => {
