@@ -334,7 +334,9 @@ export class LivecalcPanel extends Widget {
     const state = node.querySelector('.jp-LivecalcPanel-state') as HTMLElement;
     state.textContent = job.state;
     state.className = `jp-LivecalcPanel-state jp-LivecalcPanel-state-${job.state}`;
-    (node.querySelector('.jp-LivecalcPanel-jobDataset') as HTMLElement).textContent = `${job.dataset} · ${job.product}`;
+    const dataset = node.querySelector('.jp-LivecalcPanel-jobDataset') as HTMLElement;
+    dataset.textContent = `${job.dataset} · ${job.product}`;
+    dataset.title = dataset.textContent;
     const pct = Math.floor(progressFraction(job) * 100 + 1e-9);
     const bar = node.querySelector('.jp-LivecalcPanel-bar') as HTMLElement;
     bar.setAttribute('aria-valuenow', String(pct));

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import threading
 import urllib.parse
 from pathlib import Path
@@ -23,6 +22,8 @@ from livecalc_lab.catalog import find
 from livecalc_lab.lab import handlers, payloads
 from livecalc_lab.model.policies import demo_policies_path
 
+from _lab_data import make_lab_home, orphan_job
+
 ROUTES = [("GET", "datasets"), ("GET", "datasets/{ds}/metadata"), ("GET", "jobs"), ("GET", "jobs/{job}"),
           ("POST", "jobs/{job}/cancel")]
 
@@ -31,21 +32,9 @@ ROUTES = [("GET", "datasets"), ("GET", "datasets/{ds}/metadata"), ("GET", "jobs"
 def lab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A LIVECALC_HOME with a configured dataset, a catalog folder and one finished local job."""
     root = tmp_path_factory.mktemp("lab")
-    home = root / "home"
-    books = root / "books"
-    books.mkdir(parents=True)
-    shutil.copy(demo_policies_path(), books / "demo.csv")
-    small = lc.synthetic_portfolio(400, seed=3, out=books / "small.parquet")
-    home.mkdir()
-    (home / "config.toml").write_text(
-        f'[datasets.book]\nuri = {json.dumps(str(demo_policies_path()))}\ntitle = "Demo book"\n\n'
-        f'[datasets.gone]\nuri = {json.dumps(str(root / "missing.csv"))}\n\n'
-        f'[catalog]\nfolders = [{json.dumps(str(books))}]\n'
-    )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LIVECALC_HOME", str(home))
-        job = lc.submit(small, backend="local", workers=1, wait=True)
-        yield {"home": home, "books": books, "small": small, "job": job}
+        mp.setenv("LIVECALC_HOME", str(root / "home"))
+        yield make_lab_home(root)
 
 
 @pytest.fixture
@@ -192,24 +181,19 @@ async def test_every_route_needs_the_token(home, api):
 
 async def test_cancel_a_job_nobody_drives(home, api, tmp_path):
     """A job whose driving kernel is gone: cancelling marks it cancelled at once."""
-    from livecalc_lab.jobs.job import _new_state
-    from livecalc_lab.jobs.spec import JobSpec
-    from livecalc_lab.jobs.store import JobRecord, partials_root
+    from livecalc_lab.jobs.store import JobRecord
 
-    src = lc.synthetic_portfolio(300, seed=11, out=tmp_path / "orphan.csv")
-    spec = JobSpec.create(lc.open_dataset(src), lc.demo_assumptions(), "basic_term_s", None,
-                          partials=str(partials_root()))
-    JobRecord(spec.job_id).create(spec, _new_state(spec, {"name": "local"}, None))
+    job_id = orphan_job(lc.synthetic_portfolio(300, seed=11, out=tmp_path / "orphan.csv"))
     try:
-        r = await api("POST", f"jobs/{spec.job_id}/cancel")
+        r = await api("POST", f"jobs/{job_id}/cancel")
         assert r.code == 200
         got = body(r)
-        assert got["id"] == spec.job_id and got["state"] == "cancelled" and got["rows_done"] == 0
-        assert lc.attach(spec.job_id).state == "cancelled"
-        again = await api("POST", f"jobs/{spec.job_id}/cancel")  # an ended job is left as it is
+        assert got["id"] == job_id and got["state"] == "cancelled" and got["rows_done"] == 0
+        assert lc.attach(job_id).state == "cancelled"
+        again = await api("POST", f"jobs/{job_id}/cancel")  # an ended job is left as it is
         assert again.code == 200 and body(again)["state"] == "cancelled"
     finally:
-        JobRecord(spec.job_id).remove()
+        JobRecord(job_id).remove()
 
 
 async def test_cancel_a_running_job_driven_by_a_kernel(home, api, tmp_path, monkeypatch):
