@@ -32,6 +32,9 @@ from _servers import ROOT, free_port, stop_group
 
 LABEXT = ROOT / "labextension"
 EXTENSION_NAME = "livecalc-lab"
+# npm's download cache, fixed when this module is imported: pytest-jupyter points HOME at a
+# temporary folder for each test, and an `npm ci` there must not download everything again.
+NPM_CACHE = os.environ.get("npm_config_cache") or str(Path.home() / ".npm")
 
 
 def node_missing() -> str | None:
@@ -45,7 +48,7 @@ def node_missing() -> str | None:
 
 def npm(*args: str, cwd: Path = LABEXT, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``npm args...`` in ``cwd``; raise with its output when it fails."""
-    full_env = dict(os.environ, **(env or {}))
+    full_env = dict(os.environ, npm_config_cache=NPM_CACHE, **(env or {}))
     # jupyter-builder (the Python package) must be found next to this Python, as the build hook finds it.
     full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
     proc = subprocess.run(["npm", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env)

@@ -34,7 +34,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from livecalc_lab.errors import LivecalcError
+from livecalc_lab.errors import DataError, JobError, LivecalcError
 from livecalc_lab.lab import payloads
 
 __all__ = ["API_PREFIX", "ROUTES", "setup_handlers"]
@@ -62,7 +62,7 @@ class LivecalcHandler(APIHandler):
         return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
 
     async def _answer(self, lookup: Callable[[], Any] | None, work: Callable[..., dict[str, Any]]) -> None:
-        """Run ``lookup`` (a LivecalcError there is a 404), then ``work(found)`` (a LivecalcError is a 400)."""
+        """Run ``lookup`` (an unknown id there is a 404), then ``work(found)`` (a LivecalcError is a 400)."""
         try:
             found = await self._offload(_lookup, lookup) if lookup is not None else None
             payload = await self._offload(work, found) if lookup is not None else await self._offload(work)
@@ -79,7 +79,7 @@ class LivecalcHandler(APIHandler):
 def _lookup(find: Callable[[], Any]) -> Any:
     try:
         return find()
-    except LivecalcError as exc:
+    except (DataError, JobError) as exc:  # the catalog or the job store has no such id
         raise _NotFound(str(exc)) from None
 
 

@@ -127,9 +127,10 @@ async def test_malformed_configuration_is_a_400(home, api, tmp_path, monkeypatch
     bad.mkdir()
     (bad / "config.toml").write_text("[catalog]\nfolders = 3\n")
     monkeypatch.setenv("LIVECALC_HOME", str(bad))
-    r = await api("GET", "datasets")
-    assert r.code == 400
-    assert "folders must be a list" in body(r)["message"]
+    for path in ("datasets", f"datasets/{enc('config:book')}/metadata"):
+        r = await api("GET", path)
+        assert r.code == 400, path
+        assert "folders must be a list" in body(r)["message"]
 
 
 async def test_jobs_lists_the_finished_job(home, api):
