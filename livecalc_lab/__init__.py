@@ -12,6 +12,7 @@ The public API::
     ds = lc.open_dataset("livecalc+https://host/datasets/book", token=token)   # served by a Data API
 
     lc.preview(ds, scenarios=lc.hull_white(n=1000))     # a 10,000-policy sample scaled up, with a 95% interval
+    lc.Workbench(ds)                                    # the same in widgets: browse, edit, preview, full run
     job = lc.submit(ds, scenarios=lc.hull_white(n=1000), backend="local")   # or "dask", "azure_batch", "auto"
     job.result(), lc.attach(job.id), lc.jobs()
 
@@ -49,6 +50,7 @@ __all__ = [
     "PolicySource",
     "PreviewResult",
     "ValuationResult",
+    "Workbench",
     "attach",
     "demo_assumptions",
     "demo_policies",
@@ -82,4 +84,8 @@ def __getattr__(name: str):  # noqa: ANN202 - lazy, so that importing livecalc_l
         from livecalc_lab.api.client import DataApiClient
 
         return DataApiClient
+    if name == "Workbench":  # imports anywidget, ipywidgets and plotly's helpers: only when asked for
+        from livecalc_lab.widgets import Workbench
+
+        return Workbench
     raise AttributeError(f"module 'livecalc_lab' has no attribute {name!r}")

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install what the tests need besides pip packages, only when missing (safe to run again):
 #   - Azurite, the Azure Blob Storage emulator (npm; 3.35.x is the last release for Node 20), into ./node_modules
+#   - TypeScript and anywidget's types (npm), to type-check the widgets' front ends (tests/widgets/test_typecheck.py)
 #   - PostgreSQL from Debian's packages (the tests start their own server on 127.0.0.1 as the postgres user)
 #   - Chromium from Debian's packages (browser tests drive it headless with Playwright's executable_path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x node_modules/.bin/azurite-blob ]; then
-  npm install --no-save --no-audit --no-fund --loglevel=error azurite@3.35 >/dev/null
+# One npm install for all of them: `npm install --no-save` removes what an earlier --no-save install added.
+if [ ! -x node_modules/.bin/azurite-blob ] || [ ! -x node_modules/.bin/tsc ] || [ ! -d node_modules/@anywidget/types ]; then
+  npm install --no-save --no-audit --no-fund --loglevel=error azurite@3.35 typescript@5 @anywidget/types@0.4 >/dev/null
 fi
 
 missing=()

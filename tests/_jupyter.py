@@ -6,29 +6,28 @@
   out as the wheel installs it (``share/jupyter/labextensions/livecalc-lab`` and the server
   extension's ``etc/jupyter`` file, from ``pyproject.toml``'s shared-data mapping) under a prefix,
   for ``JUPYTER_PATH`` / ``JUPYTER_CONFIG_PATH``.
-- :class:`JupyterLab` starts ``jupyter lab`` on 127.0.0.1 (free port, token, ``--allow-root``,
-  ``--no-browser``, ``--expose-app-in-browser``) with private Jupyter directories, and stops it.
+- :class:`JupyterServer` starts ``jupyter lab`` on 127.0.0.1 (free port, token, ``--allow-root``,
+  ``--no-browser``, the app exposed as ``window.jupyterapp``) with the repository on ``PYTHONPATH``
+  and private Jupyter folders, and stops it (the widget tests' ``tests/widgets/_lab.py`` adds
+  notebook-page helpers on top).
 
-Browser tests pair it with :func:`_browser.launch_chromium`.
+Browser tests pair it with :func:`_browser.launch`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _servers import ROOT, free_port, stop_group
+from _servers import ROOT, free_port, stop_group, wait_for_port
 
 LABEXT = ROOT / "labextension"
 EXTENSION_NAME = "livecalc-lab"
@@ -122,8 +121,6 @@ def jupyter_env(base: Path, prefix: Path | None = None, **extra: str) -> dict[st
 
 def jupyter(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     """Output (stdout + stderr, ANSI colours removed) of ``python -m jupyter args...``."""
-    import re
-
     proc = subprocess.run([sys.executable, "-m", "jupyter", *args], capture_output=True, text=True, env=env,
                           timeout=timeout)
     out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
@@ -132,68 +129,69 @@ def jupyter(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     return out
 
 
-@dataclass
-class JupyterLab:
-    """A running ``jupyter lab`` on 127.0.0.1; :meth:`start` it, :meth:`stop` it (or use ``with``)."""
+# JupyterLab's news and update checks would open a toast over the notebook: off.
+_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+             {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}}
 
-    root_dir: Path
-    env: dict[str, str]
-    port: int = 0
-    token: str = ""
-    proc: subprocess.Popen[Any] | None = None
-    log_path: Path | None = None
 
-    @classmethod
-    def start(cls, root_dir: Path, env: dict[str, str], log_path: Path, seconds: float = 90) -> "JupyterLab":
-        """Start JupyterLab serving ``root_dir`` and wait until its API answers.
+class JupyterServer:
+    """``jupyter lab`` serving ``root`` on 127.0.0.1 (a context manager).
 
-        Raises
-        ------
-        AssertionError
-            It exited or did not answer within ``seconds`` (the message holds its log's tail).
-        """
-        lab = cls(root_dir, env, free_port(), secrets.token_hex(16), None, log_path)
-        settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "apputils-extension"
-        settings.mkdir(parents=True, exist_ok=True)
-        # No news from the internet (the tests run offline) and no toast asking about it.
-        (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--expose-app-in-browser",
-               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={lab.port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={lab.token}", f"--ServerApp.root_dir={root_dir}",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        with open(log_path, "wb") as out:
-            lab.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if lab.proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{lab.url}/api/status?token={lab.token}", timeout=2) as r:
-                    if r.status == 200:
-                        return lab
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        tail = log_path.read_text(errors="replace")[-3000:]
-        lab.stop()
-        raise AssertionError(f"JupyterLab did not start on port {lab.port}:\n{tail}")
+    Parameters
+    ----------
+    root : Path
+        The server's root folder (notebooks are opened relative to it).
+    env : dict, optional
+        More environment variables for the server and its kernels (e.g. ``LIVECALC_HOME``).
+    """
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, root: Path, env: dict[str, str] | None = None):
+        self.root = Path(root)
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.extra_env = dict(env or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = self.root.parent / f"jupyter-{self.port}.log"
 
-    def page(self, path: str = "lab") -> str:
-        """The URL of a page, with the token."""
-        sep = "&" if "?" in path else "?"
-        return f"{self.url}/{path}{sep}token={self.token}"
-
-    def stop(self) -> None:
-        """Stop the server (its process group: kernels too)."""
-        if self.proc is not None:
-            stop_group(self.proc, 15)
-            self.proc = None
-
-    def __enter__(self) -> "JupyterLab":
+    def __enter__(self) -> JupyterServer:
+        self.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    def start(self, seconds: float = 90) -> None:
+        """Start the server; raises RuntimeError with the log's tail if it does not listen in time."""
+        private = self.root.parent / f"jupyter-{self.port}"
+        settings = private / "settings"
+        for name, value in _SETTINGS.items():
+            path = settings / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+        env = {**os.environ, **self.extra_env,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+               "JUPYTER_CONFIG_DIR": str(private / "config"), "JUPYTER_RUNTIME_DIR": str(private / "runtime"),
+               "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(private / "workspaces"),
+               "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+               "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
+               "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.root,
+                                         start_new_session=True)
+        if not wait_for_port(self.port, self.proc, seconds):
+            tail = self.log.read_text(errors="replace")[-3000:]
+            self.stop()
+            raise RuntimeError(f"jupyter lab did not start on port {self.port}:\n{tail}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_group(self.proc)
+            self.proc = None
+
+    def url(self, path: str, **query: str) -> str:
+        """``http://127.0.0.1:<port>/<path>?token=...`` (plus ``query``)."""
+        q = "&".join([f"token={self.token}", *(f"{k}={v}" for k, v in query.items())])
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}?{q}"

@@ -22,8 +22,9 @@ import livecalc_lab as lc
 from livecalc_lab.engine import ENGINE_PATH, _abi
 from livecalc_lab.model.policies import attach_premium_rates, check_policies, demo_policies_path, read_policies
 
-from _browser import CHROMIUM, SKIP_REASON, launch_chromium
+from _browser import CHROMIUM, launch
 from test_js_host import _bits, _input
+
 
 PAGE = """<!doctype html><meta charset="utf-8"><title>LiveCalc engine in the browser</title>
 <script type="module">
@@ -71,7 +72,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the README's test command installs it)")
 @pytest.mark.parametrize("product", ["basic_term_s", "basic_term_se"])
 def test_chromium_values_the_bundled_portfolio_bit_for_bit(engine, site, product):
     playwright = pytest.importorskip("playwright.sync_api")
@@ -82,7 +83,7 @@ def test_chromium_values_the_bundled_portfolio_bit_for_bit(engine, site, product
     frame = attach_premium_rates(pols, basis)
     (root / "in.json").write_text(json.dumps(_input(basis, frame)))
     with playwright.sync_playwright() as pw:
-        browser = launch_chromium(pw)
+        browser = launch(pw)
         try:
             page = browser.new_page()
             page.goto(url)

@@ -1,6 +1,6 @@
 """The LiveCalc side panel in a real JupyterLab, driven by headless Chromium.
 
-JupyterLab runs on 127.0.0.1 (``tests/_jupyter.py``) with the labextension built this
+JupyterLab runs on 127.0.0.1 (``tests/_jupyter.py``'s ``JupyterServer``) with the labextension built this
 session and a private LIVECALC_HOME holding a configured dataset folder and a finished
 job. The test opens a notebook, opens the panel, reads the dataset tree and the job,
 clicks a dataset for its metadata, inserts the workbench cell, watches a new job appear
@@ -18,8 +18,8 @@ from typing import Any, Iterator
 import pytest
 
 import livecalc_lab as lc
-from _browser import CHROMIUM, SKIP_REASON, launch_chromium
-from _jupyter import JupyterLab, jupyter_env
+from _browser import CHROMIUM, launch
+from _jupyter import JupyterServer
 from _lab_data import make_lab_home, orphan_job
 from _servers import ROOT
 
@@ -30,11 +30,12 @@ NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "id": "firs
             "nbformat": 4, "nbformat_minor": 5}
 ACTIVE_SOURCE = "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()"
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the README's test command "
+                                                          "installs it)")
 
 
 @pytest.fixture(scope="module")
-def lab(labextension_prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JupyterLab, dict]]:
+def lab(labextension_prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JupyterServer, dict]]:
     """JupyterLab serving a folder with one notebook, its LIVECALC_HOME holding datasets and a finished job."""
     root = tmp_path_factory.mktemp("lab-browser")
     with pytest.MonkeyPatch.context() as mp:
@@ -43,13 +44,12 @@ def lab(labextension_prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     notebooks = root / "notebooks"
     notebooks.mkdir()
     (notebooks / "scratch.ipynb").write_text(json.dumps(NOTEBOOK))
-    env = jupyter_env(root / "jupyter", labextension_prefix, LIVECALC_HOME=str(data["home"]),
-                      PYTHONPATH=str(Path(lc.__file__).parents[1]))
-    server = JupyterLab.start(notebooks, env, root / "jupyterlab.log")
-    try:
+    # The session's build comes first on the data path; the server extension's enable file is read from
+    # the config path (when the package is installed, its own copies are there too, identical).
+    env = {"LIVECALC_HOME": str(data["home"]), "JUPYTER_PATH": str(labextension_prefix / "share" / "jupyter"),
+           "JUPYTER_CONFIG_PATH": str(labextension_prefix / "etc" / "jupyter")}
+    with JupyterServer(notebooks, env) as server:
         yield server, data
-    finally:
-        server.stop()
 
 
 def shot(page: Any, name: str) -> None:
@@ -63,10 +63,10 @@ def test_side_panel_lists_datasets_and_jobs_and_inserts_code(lab, tmp_path):
     job = data["job"]
     demo_id = f"file:{data['books'] / 'demo.csv'}"
     with sync_api.sync_playwright() as pw:
-        browser = launch_chromium(pw)
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(server.page("lab/tree/scratch.ipynb"))
+            page.goto(server.url("lab/tree/scratch.ipynb", reset=""))
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                                    " && window.jupyterapp.shell.currentWidget.content", timeout=60_000)

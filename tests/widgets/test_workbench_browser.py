@@ -1,0 +1,113 @@
+"""The workbench in a real browser: JupyterLab and Notebook 7 in headless Chromium, used as a user would.
+
+JupyterLab: open the notebook, run it, select a dataset in the browser widget, change the lapse
+multiplier, wait for the preview number to change, click Full run, wait for 100% and the
+comparison. Notebook 7: open, run, the preview number appears, change an input, the number
+changes. Screenshots of each step go to ``build/screenshots/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import livecalc_lab as lc
+
+from _browser import CHROMIUM, launch
+from _lab import ROOT, JupyterServer, NotebookPage, wait_text_change, write_notebook
+
+SHOTS = ROOT / "build" / "screenshots"
+LAPSE = "input[data-field='products.basic_term_s.lapse.multiplier']"
+HEADLINE = ".lc-preview-headline"
+PREVIEW_TEXT = re.compile(r"^Preview: mean PV -?[\d.]+[KMB]? ± \d+\.\d% \(95%\), 5K sample$")
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (scripts/install-test-deps.sh)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("lab")
+    book = lc.synthetic_portfolio(20_000, seed=5, out=root / "book.csv")
+    chunk = book.stat().st_size // 4
+    write_notebook(root / "workbench.ipynb", [
+        "import livecalc_lab as lc",
+        f"wb = lc.Workbench(datasets={{'book (20K synthetic)': 'book.csv'}}, scenarios=lc.hull_white(n=200), "
+        f"n=5_000, workers=2, chunk_bytes={chunk})\nwb",
+    ])
+    write_notebook(root / "notebook7.ipynb", [
+        "import livecalc_lab as lc",
+        "wb = lc.Workbench('book.csv', scenarios=lc.hull_white(n=200))\nwb",
+    ])
+    with JupyterServer(root, {"LIVECALC_HOME": str(root.parent / "home")}) as srv:
+        yield srv
+
+
+@pytest.fixture
+def page():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 1700})
+        finally:
+            browser.close()
+
+
+def test_jupyterlab_select_edit_preview_full_run(server, page):
+    nb = NotebookPage(page, server, "workbench.ipynb", "lab", SHOTS)
+    nb.open()
+    nb.run_all()
+    page.wait_for_selector(".lc-item[data-id='notebook:0']")
+    nb.shot("1-opened")
+
+    page.click(".lc-item[data-id='notebook:0']")
+    page.wait_for_selector(".lc-meta[data-state='ready']", timeout=60_000)
+    page.wait_for_selector(f"{HEADLINE}[data-status='ready']", timeout=60_000)
+    page.wait_for_selector(".lc-preview .lc-chart .main-svg", timeout=60_000)  # plotly.js arrived and drew
+    before = page.inner_text(HEADLINE)
+    assert PREVIEW_TEXT.match(before), before
+    assert "20,000 model points" in page.inner_text(".lc-meta")
+    nb.shot("2-dataset-selected")
+
+    page.locator(LAPSE).first.fill("0.5")
+    after = wait_text_change(page, HEADLINE, before)
+    assert PREVIEW_TEXT.match(after) and after != before
+    assert "lapse multiplier: 1.0 → 0.5" in page.inner_text(".lc-diff")
+    assert page.inner_text(".lc-delta").endswith(")")
+    nb.shot("3-lapse-edited")
+
+    page.locator(LAPSE).first.fill("-1")  # invalid: shown beside the field, the number stays
+    page.wait_for_selector("[data-error-for='products.basic_term_s.lapse.multiplier']:not(:empty)")
+    assert page.inner_text(HEADLINE) == after
+    page.locator(LAPSE).first.fill("0.5")
+    page.wait_for_selector("[data-error-for='products.basic_term_s.lapse.multiplier']:empty", state="attached")
+
+    page.click("button.lc-run")
+    page.wait_for_selector(".lc-progress-text[data-fraction='1']", timeout=120_000)
+    page.wait_for_selector(".lc-comparison-headline:not(:empty)", timeout=120_000)
+    page.wait_for_selector(".lc-run .lc-chart .main-svg", timeout=60_000)
+    assert re.match(r"^20K / 20K policies, 100% \((\d+) / \1 chunks\)$", page.inner_text(".lc-progress-text"))
+    assert re.match(r"^Preview was within \d+\.\d% of full run$", page.inner_text(".lc-comparison-headline"))
+    assert re.search(r"(inside|outside) the preview's 95% interval", page.inner_text(".lc-inside"))
+    assert page.locator("table.lc-comparison tr[data-key='cte95'] td").count() == 3
+    nb.shot("4-full-run")
+    nb.shot("5-full-run-panel", ".lc-run")
+    assert nb.errors() == []
+
+
+def test_notebook7_open_run_preview_and_edit(server, page):
+    nb = NotebookPage(page, server, "notebook7.ipynb", "notebook", SHOTS)
+    nb.open()
+    nb.run_all()
+    page.wait_for_selector(f"{HEADLINE}[data-status='ready']", timeout=60_000)
+    before = page.inner_text(HEADLINE)
+    assert before.startswith("Preview: mean PV ") and "10K sample" in before
+    nb.shot("1-preview")
+    page.locator(LAPSE).first.fill("1.5")
+    after = wait_text_change(page, HEADLINE, before)
+    assert after != before
+    page.wait_for_selector(".lc-preview .lc-chart .main-svg", timeout=60_000)
+    nb.shot("2-lapse-edited")
+    assert nb.errors() == []
