@@ -16,12 +16,17 @@ The public API::
     job = lc.submit(ds, scenarios=lc.hull_white(n=1000), backend="local")   # or "dask", "azure_batch", "auto"
     job.result(), lc.attach(job.id), lc.jobs()
 
+    result.to_html("report.html"), result.to_markdown("report.md")   # self-contained valuation reports
+    result.to_excel("result.xlsx"), result.to_csv("pv.csv"), result.save("result.parquet")
+    lc.load_result("result.parquet")                    # the saved result, bit for bit
+
 Errors all derive from :class:`LivecalcError`.
 """
 
 from livecalc_lab._version import __version__
 from livecalc_lab.assumptions import AssumptionSet, demo_assumptions, load_assumptions
 from livecalc_lab.data import Dataset, PolicySource, open_dataset, synthetic_portfolio, upload
+from livecalc_lab.export import load_result
 from livecalc_lab.errors import AssumptionError, AuthError, ConfigError, DataError, EngineError, JobError, LivecalcError
 from livecalc_lab.jobs import Job, attach, jobs, submit
 from livecalc_lab.model.policies import demo_policies, read_policies
@@ -57,6 +62,7 @@ __all__ = [
     "load_assumptions",
     "hull_white",
     "jobs",
+    "load_result",
     "open_dataset",
     "preview",
     "read_policies",

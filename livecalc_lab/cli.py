@@ -13,6 +13,8 @@ is a path or any URI :func:`livecalc_lab.open_dataset` understands.
 ``livecalc preview URI``, ``livecalc submit URI --backend local|dask|azure_batch|auto [--wait]``
 and ``livecalc jobs [show|cancel|prune]`` estimate from a sample and run chunked
 jobs (:mod:`livecalc_lab.jobs._cli`).
+``livecalc report RESULT --format html|md -o FILE`` writes a valuation report of a
+result file (``livecalc run --save FILE``) or a finished job (:mod:`livecalc_lab._report_cli`).
 
 Errors in the input are printed as one line naming the file, row, column and
 value, without a traceback, and the exit status is 1.
@@ -40,6 +42,7 @@ from livecalc_lab._cli_common import (
     _money,
     err_console,
 )
+from livecalc_lab._report_cli import register as _register_report
 from livecalc_lab._version import __version__
 from livecalc_lab.errors import LivecalcError
 from livecalc_lab.jobs._cli import register as _register_jobs
@@ -116,6 +119,9 @@ def run(
     per_scenario: Annotated[
         Optional[Path], typer.Option("--per-scenario", help="Write per-scenario totals to this Parquet file.")
     ] = None,
+    save: Annotated[
+        Optional[Path], typer.Option("--save", help="File the whole result (Parquet) for `livecalc report`.")
+    ] = None,
     shock: Annotated[
         Optional[list[str]], typer.Option("--shock", help="Sensitivity, e.g. mortality=1.1 (repeatable).")
     ] = None,
@@ -140,6 +146,8 @@ def run(
         elif hw_a is not None or hw_sigma is not None or fund_sigma is not None:
             raise typer.BadParameter("--hw-a, --hw-sigma and --fund-sigma need --scenarios N")
         if shock:
+            if save is not None:
+                raise typer.BadParameter("--save files one valuation; it does not apply to --shock")
             from livecalc_lab.sensitivities import sensitivities
 
             frame = sensitivities(source, assumptions, product, shocks=list(shock), scenarios=spec, threads=threads)
@@ -159,6 +167,9 @@ def run(
             err_console.print("error: --per-scenario needs --scenarios N or --scenario-file")
             raise typer.Exit(code=2)
         _write_parquet(result.per_scenario, per_scenario)
+    if save is not None:
+        result.save(save)
+        err_console.print(f"result saved to {save}", highlight=False, markup=False)
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return
@@ -378,6 +389,7 @@ def token(
     except LivecalcError as exc:
         _fail(exc)
 _register_jobs(app)
+_register_report(app)
 
 
 def main() -> None:

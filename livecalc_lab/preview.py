@@ -39,7 +39,7 @@ import polars as pl
 
 from livecalc_lab.results import ValuationResult
 
-__all__ = ["preview", "PreviewResult", "Comparison", "compare", "Z95"]
+__all__ = ["preview", "PreviewResult", "Comparison", "compare", "draw_sample", "DrawnSample", "Z95"]
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
@@ -109,6 +109,63 @@ def _rows(ds: Any) -> int:
     return n
 
 
+@dataclass
+class DrawnSample:
+    """What a preview values: the opened dataset, the resolved assumptions and basis, and the sample.
+
+    Attributes
+    ----------
+    dataset : Dataset
+    assumptions : AssumptionSet
+    basis : ProductBasis or SavingsBasis
+        ``assumptions.basis(product)``.
+    total_rows : int
+        Rows of the dataset after its filter, ``N``.
+    sample : polars.DataFrame
+        The reproducible sample (:meth:`Dataset.sample`), ``min(n, N)`` rows.
+    has_duration : bool
+        Whether the dataset gives ``duration_mth`` (else it defaults to 0).
+    """
+
+    dataset: Any
+    assumptions: Any
+    basis: Any
+    total_rows: int
+    sample: pl.DataFrame
+    has_duration: bool
+
+    def term_policies(self) -> Any:
+        """The sample's policy columns as :class:`~livecalc_lab.model.policies.Policies` (term products)."""
+        from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
+
+        ds = self.dataset
+        return Policies(self.sample.select(["policy_id", *POLICY_COLUMNS]), ds.label, self.has_duration,
+                        version=ds.version)
+
+
+def draw_sample(dataset: Any, assumptions: Any, product: str, n: int, sample_seed: int) -> DrawnSample:
+    """Open ``dataset``, resolve ``assumptions`` for ``product`` and draw the preview's sample.
+
+    The one place :func:`preview` and :func:`livecalc_lab.browser_preview.preview_payload` take their
+    sample and basis from, so both value the same policies.
+
+    Raises
+    ------
+    DataError, AssumptionError
+        As :func:`preview`.
+    """
+    from livecalc_lab.config import open_configured
+    from livecalc_lab.valuation import resolve_assumptions
+
+    ds = open_configured(dataset)
+    aset = resolve_assumptions(assumptions)
+    basis = aset.basis(product)
+    N = _rows(ds)
+    sample = ds.sample(n, sample_seed)
+    has_duration = ds.schema().sources.get("duration_mth") not in (None, "default")
+    return DrawnSample(ds, aset, basis, N, sample, has_duration)
+
+
 def preview(dataset: Any, assumptions: Any = None, scenarios: Any = None, product: str = "basic_term_s", *,
             n: int = 10_000, sample_seed: int = 42) -> PreviewResult:
     """Estimate the whole portfolio's value from a reproducible sample (see the module docstring).
@@ -135,20 +192,12 @@ def preview(dataset: Any, assumptions: Any = None, scenarios: Any = None, produc
         As :func:`livecalc_lab.run`.
     """
     from livecalc_lab.assumptions import ProductBasis
-    from livecalc_lab.config import open_configured
-    from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
-    from livecalc_lab.valuation import resolve_assumptions
 
     t0 = time.perf_counter()
-    ds = open_configured(dataset)
-    aset = resolve_assumptions(assumptions)
-    basis = aset.basis(product)
-    N = _rows(ds)
-    sample = ds.sample(n, sample_seed)
-    has_duration = ds.schema().sources.get("duration_mth") not in (None, "default")
+    drawn = draw_sample(dataset, assumptions, product, n, sample_seed)
+    ds, aset, basis, N, sample = drawn.dataset, drawn.assumptions, drawn.basis, drawn.total_rows, drawn.sample
     if isinstance(basis, ProductBasis):
-        pols = Policies(sample.select(["policy_id", *POLICY_COLUMNS]), ds.label, has_duration, version=ds.version)
-        result, y = _value_term(pols, aset, basis, scenarios)
+        result, y = _value_term(drawn.term_policies(), aset, basis, scenarios)
     else:
         result, y = _value_savings(sample, aset, product, scenarios)
     m = sample.height

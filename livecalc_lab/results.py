@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from livecalc_lab._version import __version__
+from livecalc_lab.engine._abi import ABI_VERSION
 from livecalc_lab.stats import Summary
 
 __all__ = ["ValuationResult"]
@@ -63,6 +66,13 @@ class ValuationResult:
         The scenario spec (generator, parameters, count, seed) or file source.
     scenarios_version : str or None
         The scenario spec's (or file's) version.
+    comparison : Comparison or None
+        A preview-versus-full comparison filed with the result (see
+        :func:`livecalc_lab.preview.compare`); its reports show it.
+    package_version : str
+        Version of ``livecalc_lab`` that produced the result.
+    abi_version : int
+        Engine ABI version (``engine/include/livecalc.h``) of the engine that produced it.
     """
 
     product: str
@@ -84,6 +94,9 @@ class ValuationResult:
     scenario_spec: dict[str, Any] | None = None
     scenarios_version: str | None = None
     data_version: str | None = None
+    comparison: Any = field(default=None, repr=False, compare=False)
+    package_version: str = field(default=__version__, repr=False)
+    abi_version: int = field(default=ABI_VERSION, repr=False)
 
     @property
     def pv_net_cf(self) -> float:
@@ -140,3 +153,52 @@ class ValuationResult:
             if self.guarantee_cost is not None:
                 out["guarantee_cost"] = self.guarantee_cost
         return out
+
+    # ---- reports and exports (livecalc_lab.report, livecalc_lab.export) ----------------------------
+
+    def to_html(self, path: str | Path | None = None, **options: Any) -> str:
+        """A self-contained HTML report (charts drawn by an inline plotly.js, no network).
+
+        ``options`` go to :func:`livecalc_lab.report.build_report` (``comparison``,
+        ``title``, ``extra``). Written atomically to ``path`` when given; returns the HTML.
+        """
+        from livecalc_lab.report import to_html
+
+        return to_html(self, path, **options)
+
+    def to_markdown(self, path: str | Path | None = None, **options: Any) -> str:
+        """The report as Markdown (charts as small tables); see :meth:`to_html`."""
+        from livecalc_lab.report import to_markdown
+
+        return to_markdown(self, path, **options)
+
+    def to_parquet(self, path: str | Path, *, table: str | None = None) -> Path:
+        """Write the result to one Parquet file that :func:`livecalc_lab.load_result` reads back exactly.
+
+        See :func:`livecalc_lab.export.to_parquet`.
+        """
+        from livecalc_lab.export import to_parquet
+
+        return to_parquet(self, path, table=table)
+
+    def save(self, path: str | Path) -> Path:
+        """File the result (``to_parquet`` with its main table); ``lc.load_result(path)`` restores it."""
+        return self.to_parquet(path)
+
+    def to_csv(self, path: str | Path, *, table: str | None = None) -> Path:
+        """Write one of the result's tables as CSV, text cells guarded against formula injection.
+
+        See :func:`livecalc_lab.export.to_csv`.
+        """
+        from livecalc_lab.export import to_csv
+
+        return to_csv(self, path, table=table)
+
+    def to_excel(self, path: str | Path) -> Path:
+        """Write an .xlsx workbook: metadata, statistics and each table the result holds.
+
+        See :func:`livecalc_lab.export.to_excel`.
+        """
+        from livecalc_lab.export import to_excel
+
+        return to_excel(self, path)

@@ -7,14 +7,13 @@ when Azurite cannot be started at all.
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from _servers import azurite_binary, azurite_connection_string, free_port, stop_group, wait_for_port
+from _servers import ServerUnavailable, start_azurite, stop_group
 
 
 @pytest.fixture(autouse=True)
@@ -31,21 +30,12 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A running Azurite blob service; yields its connection string."""
-    exe = azurite_binary()
-    if exe is None:
-        pytest.skip("Azurite is not installed (npm install azurite@3.35; the README's test command does it)")
-    port = free_port()
-    log = tmp_path_factory.mktemp("azurite") / "azurite.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
-             "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
     try:
-        if not wait_for_port(port, proc, 30):
-            pytest.skip(f"Azurite did not start: {log.read_text(errors='replace')[-500:]}")
-        yield azurite_connection_string(port)
+        proc, connection_string = start_azurite(tmp_path_factory.mktemp("azurite") / "azurite.log")
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield connection_string
     finally:
         stop_group(proc)
 

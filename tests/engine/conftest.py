@@ -52,3 +52,46 @@ def portfolios() -> dict[str, Portfolio]:
 def portfolio(request: pytest.FixtureRequest, portfolios: dict[str, Portfolio]) -> Portfolio:
     """Each bundled portfolio in turn: basic_term_s (id S) and basic_term_se (id SE)."""
     return portfolios[request.param]
+
+
+@pytest.fixture(scope="session")
+def run_js(tmp_path_factory: pytest.TempPathFactory):
+    """Run an ES-module snippet in Node (the machine's ``node``): ``run_js(code, data) -> output``.
+
+    ``code`` sees ``input`` (``data`` through JSON) and node:fs's ``readFileSync``, and assigns
+    ``output``; ``@js/`` in it is the
+    folder of the package's JS modules (``import { fsum } from "@js/stats.mjs"``). ``output`` comes
+    back through JSON with typed arrays as lists and non-finite numbers and BigInts as strings;
+    floats cross both ways as their shortest round-trip text, so the bits are kept.
+    """
+    import json
+    import shutil
+    import subprocess
+
+    from livecalc_lab.engine import ENGINE_PATH
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (the engine's JS host runs in Node)")
+    folder = tmp_path_factory.mktemp("js")
+    js = (ENGINE_PATH.parent / "js").as_uri()
+    count = iter(range(1 << 30))
+
+    def run(code: str, data: object = None) -> object:
+        k = next(count)
+        inp, out, script = folder / f"in{k}.json", folder / f"out{k}.json", folder / f"run{k}.mjs"
+        inp.write_text(json.dumps(data))
+        script.write_text(
+            'import { readFileSync, writeFileSync } from "node:fs";\n'
+            f"const input = JSON.parse(readFileSync({json.dumps(str(inp))}, 'utf8'));\n"
+            "let output;\n" + code.replace("@js/", js + "/") + "\n"
+            "const plain = (k, v) => typeof v === 'bigint' ? String(v)\n"
+            "  : typeof v === 'number' && !Number.isFinite(v) ? String(v)\n"
+            "  : ArrayBuffer.isView(v) ? Array.from(v, (x) => Number.isFinite(x) ? x : String(x)) : v;\n"
+            f"writeFileSync({json.dumps(str(out))}, JSON.stringify(output ?? null, plain));\n")
+        proc = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=300)
+        if proc.returncode:
+            raise AssertionError(f"node failed:\n{proc.stderr}")
+        return json.loads(out.read_text())
+
+    return run

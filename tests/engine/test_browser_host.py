@@ -8,12 +8,8 @@ Playwright with ``executable_path``.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
-import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +18,7 @@ import livecalc_lab as lc
 from livecalc_lab.engine import ENGINE_PATH, _abi
 from livecalc_lab.model.policies import attach_premium_rates, check_policies, demo_policies_path, read_policies
 
-from _browser import CHROMIUM, launch
+from _browser import CHROMIUM, launch, serve_folder
 from test_js_host import _bits, _input
 
 
@@ -55,21 +51,8 @@ def site(tmp_path_factory):
     shutil.copytree(ENGINE_PATH.parent / "js", root / "js")
     shutil.copy(ENGINE_PATH, root / "engine.wasm")
     (root / "index.html").write_text(PAGE)
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    server.shutdown()
-    server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                      ".wasm": "application/wasm"}
-
-    def log_message(self, *args):  # keep the test output clean
-        pass
+    with serve_folder(root) as base:
+        yield root, f"{base}/index.html"
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the README's test command installs it)")

@@ -8,6 +8,7 @@ the host the in-browser preview will use.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 
@@ -64,3 +65,58 @@ def test_node_values_the_bundled_portfolio_bit_for_bit(engine, tmp_path, product
 def test_the_js_host_speaks_the_package_abi():
     text = (JS / "host.mjs").read_text()
     assert f"export const ABI_VERSION = {_abi.ABI_VERSION};" in text
+
+
+def test_scenarios_discounting_and_exact_sums_match_the_python_host(engine, run_js):
+    """hullWhite, discountTotals, discountFactors, valueTerm's cashflows and pv_alt, exactAdd / Merge / Round."""
+    basis = lc.demo_assumptions().basis("basic_term_se")
+    pols = read_policies(demo_policies_path("basic_term_se"))
+    check_policies(pols, basis)
+    frame = attach_premium_rates(pols, basis)[:700]
+    rng = np.random.default_rng(8)
+    x = np.concatenate([rng.standard_normal(500) * 1e6, [1e-310, -5e-324, 3e300, -3e300]])
+    zcb = engine.discount_factors(basis, 61)
+    hw = engine.hull_white(a=0.07, sigma=0.012, fund_sigma=0.2, fund_excess=0.01, seed=2**40 + 3, zcb=zcb,
+                           first_id=5, n_scenarios=30)
+    val = engine.value_term(basis, frame, cashflows=("claims", "net_cf", "pols_if"))
+    alt = np.linspace(1.0, 0.5, 12 * 150)
+    pv_alt = engine.value_term(basis, frame, alt_disc=alt).pv_alt
+    cf = val.cashflows[[6, 9]]
+    T = cf.shape[1]
+    v = engine.discount_factors(basis, T)
+    disc = np.ascontiguousarray(np.tile(v, (3, 1)) * np.linspace(1, 0.9, 3)[:, None])
+    out = run_js("""
+        import { Engine, EXACT_WORDS } from "@js/host.mjs";
+        const e = await Engine.load(readFileSync(input.wasm));
+        const f64 = (a) => Float64Array.from(a), i32 = (a) => Int32Array.from(a), p = input.policies;
+        const hw = e.hullWhite({ ...input.hw, zcb: f64(input.zcb), firstId: 5, nScenarios: 30 });
+        const pols = { age_at_entry: i32(p.age_at_entry), policy_term: i32(p.policy_term),
+                       duration_mth: i32(p.duration_mth), policy_count: f64(p.policy_count),
+                       sum_assured: f64(p.sum_assured), premium_rate: f64(p.premium_rate) };
+        const b = { ...input.basis, mort_qx: f64(input.basis.mort_qx), lapse_ann: f64(input.basis.lapse_ann),
+                    disc_zero_ann: f64(input.basis.disc_zero_ann), commission_rates: f64(input.basis.commission_rates) };
+        const val = e.valueTerm(b, pols, { cashflows: ["claims", "net_cf", "pols_if"], altDisc: f64(input.alt) });
+        const x = f64(input.x), half = x.length >> 1;
+        const acc = e.exactMerge([e.exactAdd(x.subarray(0, half)), e.exactAdd(x.subarray(half))]);
+        const both = new BigInt64Array(2 * EXACT_WORDS);
+        both.set(acc); both.set(e.exactAdd(x.subarray(0, 3)), EXACT_WORDS);
+        output = { hw, v: e.discountFactors(b, 61), cashflows: val.cashflows, cf_exact: val.cashflows_exact,
+                   totals: val.totals, pv_alt: val.pv_alt[4], acc, round: e.exactRound(both),
+                   disc: e.exactRound(e.discountTotals(f64(input.cf), 2, input.T, f64(input.disc),
+                                                       { nScen: 3, discStride: input.T })),
+                   shared: e.discountTotals(f64(input.cf), 2, input.T, e.discountFactors(b, input.T), { rounded: true }) };
+        """, {"wasm": str(ENGINE_PATH), "zcb": zcb.tolist(), "x": x.tolist(), "alt": alt.tolist(),
+              "hw": {"a": 0.07, "sigma": 0.012, "fund_sigma": 0.2, "fund_excess": 0.01, "seed": str(2**40 + 3)},
+              "cf": cf.ravel().tolist(), "T": T, "disc": disc.ravel().tolist(), **_input(basis, frame)})
+    for name in ("disc_factor", "short_rate", "fund_return"):
+        assert np.asarray(out["hw"][name]).tobytes() == hw[name].ravel().tobytes(), name
+    assert out["hw"]["n_months"] == 60 and np.asarray(out["v"]).tobytes() == zcb.tobytes()
+    assert np.asarray(out["cashflows"]).tobytes() == val.cashflows.ravel().tobytes()
+    assert np.asarray([int(w) for w in out["cf_exact"]], dtype="<i8").tobytes() == val.cashflows_exact.tobytes()
+    assert np.asarray(out["totals"]).tobytes() == val.totals.tobytes()
+    assert np.asarray(out["pv_alt"]).tobytes() == pv_alt[4].tobytes()
+    acc = engine.exact_add(x)
+    assert np.asarray([int(w) for w in out["acc"]], dtype="<i8").tobytes() == acc.tobytes()
+    assert out["round"] == [math.fsum(x), math.fsum(x[:3])]
+    assert out["disc"] == engine.exact_round(engine.discount_totals(cf, disc)).ravel().tolist()
+    assert out["shared"] == engine.exact_round(engine.discount_totals(cf, v)).ravel().tolist()
