@@ -78,6 +78,16 @@ __all__ = [
 ]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Jupyter server extension: the routes of :mod:`livecalc_lab.lab` (the side panel's server half)."""
+    return [{"module": "livecalc_lab.lab"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """JupyterLab extension ``livecalc-lab``, prebuilt into ``livecalc_lab/labextension`` (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "livecalc-lab"}]
+
+
 def __getattr__(name: str):  # noqa: ANN202 - lazy, so that importing livecalc_lab stays fast
     if name == "DataApiClient":
         from livecalc_lab.api.client import DataApiClient

@@ -77,3 +77,9 @@ def test_wheel_is_platform_independent_and_carries_the_same_engine(tmp_path):
     assert "livecalc_lab/demo/assumptions/assumptions.json" in names
     assert "livecalc_lab/engine/js/host.mjs" in names  # the JS host ships beside the module
     assert "livecalc_lab/engine/js/preview_worker.mjs" in names  # and the in-browser preview
+    # The JupyterLab extension, built by the build hook, lands in the environment's Jupyter paths.
+    data_dir = f"livecalc_lab-{lc.__version__}.data/data"
+    assert f"{data_dir}/share/jupyter/labextensions/livecalc-lab/package.json" in names
+    assert f"{data_dir}/share/jupyter/labextensions/livecalc-lab/install.json" in names
+    assert f"{data_dir}/share/jupyter/labextensions/livecalc-lab/static/style.js" in names
+    assert f"{data_dir}/etc/jupyter/jupyter_server_config.d/livecalc_lab.json" in names

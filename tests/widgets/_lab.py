@@ -1,19 +1,16 @@
 """A Jupyter server on 127.0.0.1 and a notebook driven in headless Chromium, for the widget tests and
 ``bench/preview_latency.py``.
 
-``JupyterServer`` starts ``jupyter lab`` (which also serves Notebook 7's ``/notebooks/`` pages) from
-this interpreter with the repository on ``PYTHONPATH``, a private ``LIVECALC_HOME`` and private
-Jupyter settings/workspace folders, so nothing of the user's setup leaks in or out.
+``JupyterServer`` (from ``tests/_jupyter.py``, shared with the side panel's tests) starts
+``jupyter lab`` (which also serves Notebook 7's ``/notebooks/`` pages) from this interpreter with
+the repository on ``PYTHONPATH``, a private ``LIVECALC_HOME`` and private Jupyter settings/workspace
+folders, so nothing of the user's setup leaks in or out.
 ``NotebookPage`` opens a notebook in JupyterLab or Notebook 7 through ``window.jupyterapp``
 (``expose_app_in_browser``), runs it and waits for the kernel.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,75 +21,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _servers import free_port, stop_group, wait_for_port  # noqa: E402
-
-# JupyterLab's news and update checks would open a toast over the notebook: off.
-_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-             {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}}
-
-
-class JupyterServer:
-    """``jupyter lab`` serving ``root`` on 127.0.0.1 (a context manager).
-
-    Parameters
-    ----------
-    root : Path
-        The server's root folder (notebooks are opened relative to it).
-    env : dict, optional
-        More environment variables for the server and its kernels (e.g. ``LIVECALC_HOME``).
-    """
-
-    def __init__(self, root: Path, env: dict[str, str] | None = None):
-        self.root = Path(root)
-        self.port = free_port()
-        self.token = secrets.token_hex(16)
-        self.extra_env = dict(env or {})
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = self.root.parent / f"jupyter-{self.port}.log"
-
-    def __enter__(self) -> JupyterServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def start(self, seconds: float = 90) -> None:
-        """Start the server; raises RuntimeError with the log's tail if it does not listen in time."""
-        private = self.root.parent / f"jupyter-{self.port}"
-        settings = private / "settings"
-        for name, value in _SETTINGS.items():
-            path = settings / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(value))
-        env = {**os.environ, **self.extra_env,
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
-               "JUPYTER_CONFIG_DIR": str(private / "config"), "JUPYTER_RUNTIME_DIR": str(private / "runtime"),
-               "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(private / "workspaces"),
-               "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-               "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
-               "--LabApp.news_url=", "--ServerApp.open_browser=False"]
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.root,
-                                         start_new_session=True)
-        if not wait_for_port(self.port, self.proc, seconds):
-            tail = self.log.read_text(errors="replace")[-3000:]
-            self.stop()
-            raise RuntimeError(f"jupyter lab did not start on port {self.port}:\n{tail}")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_group(self.proc)
-            self.proc = None
-
-    def url(self, path: str, **query: str) -> str:
-        """``http://127.0.0.1:<port>/<path>?token=...`` (plus ``query``)."""
-        q = "&".join([f"token={self.token}", *(f"{k}={v}" for k, v in query.items())])
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}?{q}"
-
+from _jupyter import JupyterServer  # noqa: E402,F401 - the shared server helper, re-exported for the widget tests
 
 def write_notebook(path: Path, cells: list[str]) -> Path:
     """A notebook of code ``cells`` with the ``python3`` kernel (no kernel picker on opening)."""
