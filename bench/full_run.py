@@ -61,7 +61,7 @@ def _case(args: argparse.Namespace) -> None:
 
         from livecalc_lab.jobs.backends.dask import DaskBackend
 
-        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                                host="127.0.0.1")
         client = Client(cluster, set_as_default=False)
         backend = DaskBackend(client=client)

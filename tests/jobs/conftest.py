@@ -36,7 +36,7 @@ def local() -> Iterator[object]:
 def dask_client() -> Iterator[object]:
     """A Dask LocalCluster of 2 single-threaded worker processes on 127.0.0.1."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                                        host="127.0.0.1")
     client = distributed.Client(cluster, set_as_default=False)
     try:
