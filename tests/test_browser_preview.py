@@ -134,7 +134,7 @@ def test_a_sample_mixing_products_stays_in_the_kernel(aset, tmp_path):  # noqa: 
         preview_payload(tmp_path / "mixed.csv", aset, n=100)
     pols.with_columns(product=pl.lit("basic_term_s")).write_csv(tmp_path / "one.csv")  # one product: the browser's
     meta, buffers = preview_payload(tmp_path / "one.csv", aset, n=100)
-    plain, plain_buffers = preview_payload(demo_policies_path(), aset, n=100)
+    _, plain_buffers = preview_payload(demo_policies_path(), aset, n=100)
     assert meta["sample_size"] == 100 and all(np.array_equal(buffers[k], plain_buffers[k]) for k in plain_buffers)
 
 

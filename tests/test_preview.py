@@ -9,6 +9,8 @@ import pytest
 import livecalc_lab as lc
 from livecalc_lab.preview import Z95, interval, preview
 
+from test_portfolio import aset  # noqa: F401 - the fixture: the bundled set plus a mortality table by sex
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = lc.hull_white(n=30, seed=2)
 
@@ -101,9 +103,6 @@ def test_comparison_with_the_full_run(portfolio):
 
 
 # ---- mixed portfolios: a product column, and mortality by sex -----------------------------------------------------
-
-from test_portfolio import aset  # noqa: E402,F401 - the fixture: the bundled set plus a mortality table by sex
-
 
 def _mixed(tmp_path, case):
     """(path, product): the bundled portfolio with a product column, or valued on the by-sex table."""
