@@ -17,12 +17,12 @@ product its ``product`` column names and the mortality cell of its
       estimate ± 1.96 · N · sqrt((1 − n/N) · s² / n)
 
   where ``s²`` is the sample variance (divisor n − 1) of the per-policy values
-  ``y_i`` whose scaled sum is the estimate: each sampled policy's mean PV over the
-  scenarios, whatever its product or cell — for term products its PVs under the mean of the scenarios'
-  discount factors (``Engine.value_term(alt_disc=...)``, exact in arithmetic
-  because the policy's cashflows do not depend on the scenario), for savings
-  its exact sum over scenarios divided by their number — or its PV in a
-  deterministic run. ``(1 − n/N)`` is the finite-population correction: a
+  ``y_i`` whose scaled sum is the estimate: each sampled policy's mean PV over
+  the scenarios, whatever its product or cell — for term products its PVs under
+  the mean of the scenarios' discount factors (``Engine.value_term(alt_disc=...)``,
+  exact in arithmetic because the policy's cashflows do not depend on the
+  scenario), for savings its exact sum over scenarios divided by their number —
+  or its PV in a deterministic run. ``(1 − n/N)`` is the finite-population correction: a
   sample of the whole portfolio has a zero-width interval. (Cochran, *Sampling
   Techniques*, 3rd ed., §2.4–2.5: the estimator N·ȳ of a population total.)
 
