@@ -79,7 +79,10 @@ work) plus the scenario discounting (S × T). Savings products are
 path dependent (account values credited at each scenario's returns, guarantees,
 dynamic lapse): every edit would be P × S × T work, 10,000 × 1,000 × 241 lanes,
 seconds even in the engine, and several hundred MB of scenario returns to ship;
-their preview stays in the kernel (:class:`KernelOnlyError`).
+their preview stays in the kernel (:class:`KernelOnlyError`). So does the
+preview of a sample whose ``product`` column names other products, or of a
+product whose mortality table is by ``sex``/``smoker`` cell: the payload carries
+one basis, and ``lc.preview`` values such rows with their own.
 """
 
 from __future__ import annotations
@@ -109,8 +112,8 @@ WORKER_MODULES = ("_numpy.mjs", "stats.mjs", "host.mjs", "preview.mjs", "preview
 class KernelOnlyError(AssumptionError):
     """A preview that the browser cannot compute: it stays in the kernel (``lc.preview``).
 
-    The message says why (a path-dependent product, mortality by cell, scenarios
-    read from a file).
+    The message says why (a path-dependent product, mortality by cell, a sample
+    mixing products, scenarios read from a file).
     """
 
 
@@ -322,7 +325,8 @@ def preview_payload(dataset: Any, assumptions: Any = None, scenarios: Any = None
     ------
     KernelOnlyError
         A savings (path-dependent) product, a mortality table by sex/smoker cell,
-        scenarios given as a set (e.g. read from files), or an empty sample.
+        a sample whose ``product`` column names another product, scenarios given
+        as a set (e.g. read from files), or an empty sample.
     DataError, AssumptionError
         As :func:`livecalc_lab.preview` (a policy the basis cannot value, a bad
         assumption set).
@@ -355,6 +359,12 @@ def preview_payload(dataset: Any, assumptions: Any = None, scenarios: Any = None
     if basis.mort_keys:
         raise KernelOnlyError(f"product {product!r} has mortality by {', '.join(basis.mort_keys)}: "
                               "its preview runs in the kernel")
+    if "product" in drawn.sample.columns:
+        others = sorted(set(drawn.sample["product"].drop_nulls().to_list()) - {product})
+        if others:
+            raise KernelOnlyError(f"{drawn.dataset.label}: the sample mixes products (column 'product' names "
+                                  f"{', '.join(map(repr, others))} beside {product!r}): the payload carries one "
+                                  "product's basis, so its preview runs in the kernel")
     if drawn.sample.height == 0:
         raise KernelOnlyError(f"{drawn.dataset.label}: the sample is empty; there is nothing to preview")
     pols = drawn.term_policies()

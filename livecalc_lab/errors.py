@@ -3,13 +3,28 @@
 Every error the package raises on purpose derives from :class:`LivecalcError`, so
 ``except lc.LivecalcError`` catches them all. Messages quote the offending value
 and say where it was found (file, row, column) so the user can fix the input
-without a debugger.
+without a debugger; :func:`plain` quotes a numpy value as the number it holds.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["LivecalcError", "DataError", "AssumptionError", "EngineError", "StatsError", "AuthError", "ConfigError",
-           "JobError"]
+           "JobError", "plain"]
+
+
+def plain(value: Any) -> Any:
+    """``value`` as a message should quote it: a numpy scalar as the Python number (or text) it holds.
+
+    numpy 2 writes ``repr(np.float64(1.1))`` as ``np.float64(1.1)``; messages show
+    values as the user wrote them, so ``f"{plain(x)!r}"`` gives ``1.1`` (and ``5`` for
+    ``np.int64(5)``, ``'M'`` for ``np.str_('M')``). Any other value is returned as it is.
+    """
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
 
 
 class LivecalcError(Exception):

@@ -15,14 +15,15 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from livecalc_lab.assumptions import ProductBasis
 from livecalc_lab.engine import _abi
-from livecalc_lab.engine.host import TermValuation
+from livecalc_lab.engine.host import TermValuation, _months_needed, _policy_columns
 from livecalc_lab.errors import DataError
 from livecalc_lab.model.policies import Policies, attach_premium_rates, check_policies
 
-__all__ = ["term_groups", "value_term_portfolio", "subset"]
+__all__ = ["term_groups", "TermPortfolio", "value_term_portfolio", "subset"]
 
 
 def subset(pols: Policies, idx: np.ndarray) -> Policies:
@@ -95,8 +96,103 @@ def _pad(acc: np.ndarray, n_months: int) -> np.ndarray:
     return out
 
 
+class TermPortfolio:
+    """A (possibly mixed) term portfolio, checked and split into the groups the engine values.
+
+    Building one runs :func:`term_groups`, :func:`check_policies` and
+    :func:`attach_premium_rates` for every group, so :meth:`months` (the horizon)
+    is known before anything is valued: a caller that needs the horizon to build a
+    discount vector (the preview's mean scenario discount factors) values the
+    portfolio in one engine pass.
+
+    Parameters
+    ----------
+    aset : AssumptionSet
+    basis : ProductBasis
+        The default product's basis (rows without a ``product`` column use it).
+    pols : Policies
+
+    Attributes
+    ----------
+    groups : list of (ProductBasis, ndarray, polars.DataFrame)
+        Each group's basis (of its product and mortality cell), its row indices
+        (0-based, increasing) and the frame the engine values (premium rates
+        attached), in first-row order.
+
+    Raises
+    ------
+    DataError
+        From :func:`term_groups`, :func:`check_policies` or :func:`attach_premium_rates`.
+    """
+
+    def __init__(self, aset: Any, basis: ProductBasis, pols: Policies):
+        self.policies = pols
+        self.groups: list[tuple[ProductBasis, np.ndarray, pl.DataFrame]] = []
+        groups = term_groups(pols, aset, basis) or [(basis, np.arange(0))]  # no rows: one empty group
+        for gbasis, idx in groups:
+            sub = pols if len(groups) == 1 else subset(pols, idx)
+            check_policies(sub, gbasis)
+            self.groups.append((gbasis, idx, attach_premium_rates(sub, gbasis)))
+
+    def months(self, *, for_premium: bool = False) -> int:
+        """Projection months of the portfolio's cashflows: the longest group's (0 when empty).
+
+        With ``for_premium``, also the months of the equivalence-premium projections
+        from issue, which an ``alt_disc`` vector must cover (:meth:`Engine.value_term`).
+        """
+        return max((_months_needed(_policy_columns(frame, gbasis), gbasis, for_premium=for_premium)
+                    for gbasis, _, frame in self.groups), default=0)
+
+    def value(self, engine: Any, **kw: Any) -> TermValuation:
+        """Value every row: one :meth:`Engine.value_term` call per group, merged exactly.
+
+        Parameters
+        ----------
+        engine : Engine
+        **kw
+            Passed to :meth:`Engine.value_term` (``threads``, ``cashflows``,
+            ``scenario_disc``, ``alt_disc``); every group discounts on the same curve
+            (:func:`term_groups`), so one discount vector serves them all.
+
+        Returns
+        -------
+        TermValuation
+            For all rows in their order; totals, cashflows and full-path scenario
+            totals merged exactly over the groups (cashflows padded with exact zeros
+            to the longest group's horizon).
+        """
+        if len(self.groups) == 1:
+            gbasis, _, frame = self.groups[0]
+            return engine.value_term(gbasis, frame, **kw)
+        n = len(self.policies)
+        parts = [(idx, engine.value_term(gbasis, frame, **kw)) for gbasis, idx, frame in self.groups]
+        pv = np.empty((_abi.N_PV, n))
+        prem = np.empty(n)
+        alt = np.empty((_abi.N_PV, n)) if parts[0][1].pv_alt is not None else None
+        for idx, val in parts:
+            pv[:, idx] = val.pv
+            prem[idx] = val.premium_pp
+            if alt is not None:
+                alt[:, idx] = val.pv_alt
+        totals = engine.exact_merge([v.totals_exact for _, v in parts])
+        cf = None
+        if parts[0][1].cashflows_exact is not None:
+            m = max(v.cashflows_exact.shape[1] for _, v in parts)
+            cf = engine.exact_merge([_pad(v.cashflows_exact, m) for _, v in parts])
+        scen = None
+        if parts[0][1].scenario_totals_exact is not None:
+            scen = engine.exact_merge([v.scenario_totals_exact for _, v in parts])
+        return TermValuation(
+            pv=pv, premium_pp=prem, totals=engine.exact_round(totals), totals_exact=totals,
+            cashflows=engine.exact_round(cf) if cf is not None else None, cashflows_exact=cf,
+            engine_seconds=sum(v.engine_seconds for _, v in parts),
+            scenario_totals=engine.exact_round(scen) if scen is not None else None, scenario_totals_exact=scen,
+            pv_alt=alt,
+        )
+
+
 def value_term_portfolio(engine: Any, aset: Any, basis: ProductBasis, pols: Policies, **kw: Any) -> TermValuation:
-    """Check and value every row of a (possibly mixed) term portfolio.
+    """Check and value every row of a (possibly mixed) term portfolio: ``TermPortfolio(...).value(...)``.
 
     Parameters
     ----------
@@ -120,37 +216,4 @@ def value_term_portfolio(engine: Any, aset: Any, basis: ProductBasis, pols: Poli
     DataError
         From :func:`term_groups` or :func:`check_policies`.
     """
-    groups = term_groups(pols, aset, basis)
-    if len(groups) == 1:
-        gbasis, _ = groups[0]
-        check_policies(pols, gbasis)
-        return engine.value_term(gbasis, attach_premium_rates(pols, gbasis), **kw)
-    n = len(pols)
-    parts = []
-    for gbasis, idx in groups:
-        sub = subset(pols, idx)
-        check_policies(sub, gbasis)
-        parts.append((idx, engine.value_term(gbasis, attach_premium_rates(sub, gbasis), **kw)))
-    pv = np.empty((_abi.N_PV, n))
-    prem = np.empty(n)
-    alt = np.empty((_abi.N_PV, n)) if parts[0][1].pv_alt is not None else None
-    for idx, val in parts:
-        pv[:, idx] = val.pv
-        prem[idx] = val.premium_pp
-        if alt is not None:
-            alt[:, idx] = val.pv_alt
-    totals = engine.exact_merge([v.totals_exact for _, v in parts])
-    cf = None
-    if parts[0][1].cashflows_exact is not None:
-        m = max(v.cashflows_exact.shape[1] for _, v in parts)
-        cf = engine.exact_merge([_pad(v.cashflows_exact, m) for _, v in parts])
-    scen = None
-    if parts[0][1].scenario_totals_exact is not None:
-        scen = engine.exact_merge([v.scenario_totals_exact for _, v in parts])
-    return TermValuation(
-        pv=pv, premium_pp=prem, totals=engine.exact_round(totals), totals_exact=totals,
-        cashflows=engine.exact_round(cf) if cf is not None else None, cashflows_exact=cf,
-        engine_seconds=sum(v.engine_seconds for _, v in parts),
-        scenario_totals=engine.exact_round(scen) if scen is not None else None, scenario_totals_exact=scen,
-        pv_alt=alt,
-    )
+    return TermPortfolio(aset, basis, pols).value(engine, **kw)

@@ -3,7 +3,10 @@
 ``lc.preview(dataset, assumptions, scenarios, product, n=10_000, sample_seed=42)``
 draws the dataset's reproducible sample of ``n`` policies
 (:meth:`livecalc_lab.data.Dataset.sample`: simple random sampling without
-replacement), values it exactly as ``lc.run`` would, and scales:
+replacement), values it exactly as ``lc.run`` would — through the same
+:class:`~livecalc_lab.portfolio.TermPortfolio`, so each row is valued with the
+product its ``product`` column names and the mortality cell of its
+``sex``/``smoker`` — and scales:
 
 * the estimated per-scenario totals are ``(N / n)`` × the sample's per-scenario
   totals, ``N`` the dataset's rows (after any filter); every statistic of the
@@ -14,12 +17,12 @@ replacement), values it exactly as ``lc.run`` would, and scales:
       estimate ± 1.96 · N · sqrt((1 − n/N) · s² / n)
 
   where ``s²`` is the sample variance (divisor n − 1) of the per-policy values
-  ``y_i`` whose scaled sum is the estimate: each policy's mean PV over the
-  scenarios — for term products its PVs under the mean of the scenarios'
-  discount factors (``Engine.value_term(alt_disc=...)``, exact in arithmetic
-  because the policy's cashflows do not depend on the scenario), for savings
-  its exact sum over scenarios divided by their number — or its PV in a
-  deterministic run. ``(1 − n/N)`` is the finite-population correction: a
+  ``y_i`` whose scaled sum is the estimate: each sampled policy's mean PV over
+  the scenarios, whatever its product or cell — for term products its PVs under
+  the mean of the scenarios' discount factors (``Engine.value_term(alt_disc=...)``,
+  exact in arithmetic because the policy's cashflows do not depend on the
+  scenario), for savings its exact sum over scenarios divided by their number —
+  or its PV in a deterministic run. ``(1 − n/N)`` is the finite-population correction: a
   sample of the whole portfolio has a zero-width interval. (Cochran, *Sampling
   Techniques*, 3rd ed., §2.4–2.5: the estimator N·ȳ of a population total.)
 
@@ -135,11 +138,16 @@ class DrawnSample:
     has_duration: bool
 
     def term_policies(self) -> Any:
-        """The sample's policy columns as :class:`~livecalc_lab.model.policies.Policies` (term products)."""
-        from livecalc_lab.model.policies import POLICY_COLUMNS, Policies
+        """The sample's policy columns as :class:`~livecalc_lab.model.policies.Policies` (term products).
+
+        Keeps the ``product``, ``sex`` and ``smoker`` columns the sample has: a mixed
+        portfolio's rows are valued with their own product and mortality cell.
+        """
+        from livecalc_lab.model.policies import CATEGORY_COLUMNS, POLICY_COLUMNS, Policies
 
         ds = self.dataset
-        return Policies(self.sample.select(["policy_id", *POLICY_COLUMNS]), ds.label, self.has_duration,
+        cats = [c for c in CATEGORY_COLUMNS if c in self.sample.columns]
+        return Policies(self.sample.select(["policy_id", *POLICY_COLUMNS, *cats]), ds.label, self.has_duration,
                         version=ds.version)
 
 
@@ -216,37 +224,44 @@ def preview(dataset: Any, assumptions: Any = None, scenarios: Any = None, produc
 
 
 def _value_term(pols: Any, aset: Any, basis: Any, scenarios: Any) -> tuple[ValuationResult, np.ndarray]:
-    """The sample's result (as ``lc.run``) and each policy's (mean) ``pv_net_cf``."""
+    """The sample's result (as ``lc.run``) and each policy's (mean) ``pv_net_cf``.
+
+    The sample is valued by :class:`~livecalc_lab.portfolio.TermPortfolio`, as ``lc.run``
+    values a portfolio: each row with its own product (``product`` column) and
+    mortality cell (``sex``/``smoker``), totals and cashflows merged exactly. With
+    scenarios, one engine pass gives both the exact cashflows (discounted with every
+    scenario, as ``lc.run``) and each policy's PVs under the mean of the scenarios'
+    discount factors (its mean PV over the scenarios).
+    """
     from livecalc_lab.engine import _abi, default_engine
-    from livecalc_lab.model.policies import attach_premium_rates, check_policies
+    from livecalc_lab.portfolio import TermPortfolio
     from livecalc_lab.valuation import TERM_PV_LINES, TERM_PV_NAMES, _attach_distribution, _ce_set
 
     engine = default_engine()
-    check_policies(pols, basis)
-    frame = attach_premium_rates(pols, basis)
+    portfolio = TermPortfolio(aset, basis, pols)
     net = _abi.PV_NAMES.index("pv_net_cf")
     if scenarios is None:
-        val = engine.value_term(basis, frame)
+        val = portfolio.value(engine)
         res = _result(basis.product, pols, {k: float(val.totals[i]) for i, k in enumerate(_abi.PV_NAMES)}, aset,
                       engine, val.engine_seconds)
         return res, val.pv[net]
-    # The cashflow horizon first (as lc.run), then the scenarios and their mean discount factors.
-    val = engine.value_term(basis, frame, cashflows=TERM_PV_LINES)
-    n_months = val.cashflows.shape[1]
+    # The cashflow horizon (as lc.run's), then the scenarios and their mean discount factors.
+    n_months = portfolio.months()
     sset = _scenario_set(scenarios, basis, n_months)
     v = engine.discount_factors(basis, n_months)
     D = np.broadcast_to(v, (sset.n, n_months)) if sset.disc_factor is None else sset.disc_factor[:, :n_months]
-    mean_disc = D.mean(axis=0)
-    need = max(n_months, _premium_months(frame, basis))
-    alt = np.concatenate([mean_disc, engine.discount_factors(basis, need)[n_months:]])
-    y = engine.value_term(basis, frame, alt_disc=alt).pv_alt[net] if len(pols) else np.zeros(0)
+    need = max(n_months, portfolio.months(for_premium=True))
+    alt = np.concatenate([D.mean(axis=0), engine.discount_factors(basis, need)[n_months:]])
+    val = portfolio.value(engine, cashflows=TERM_PV_LINES, alt_disc=alt)
+    if val.cashflows.shape[1] != n_months:  # the horizon the scenarios were made for
+        raise AssertionError(f"cashflows span {val.cashflows.shape[1]} months, not {n_months}")
     cf = np.stack([val.cashflows[_abi.CF_NAMES.index(k)] for k in TERM_PV_LINES])
     per_scen = engine.exact_round(engine.discount_totals(cf, D))
     ce_disc = v if sset.disc_factor is None else _ce_set(sset, basis, n_months).disc_factor[0, :n_months]
     ce = engine.exact_round(engine.discount_totals(cf, ce_disc))[0]
     res = _result(basis.product, pols, {}, aset, engine, val.engine_seconds)
     _attach_distribution(res, sset, per_scen, ce, TERM_PV_NAMES)
-    return res, y
+    return res, val.pv_alt[net]
 
 
 _SCENARIOS: dict[tuple[Any, ...], Any] = {}
@@ -265,12 +280,6 @@ def _scenario_set(scenarios: Any, basis: Any, n_months: int) -> Any:
             _SCENARIOS.pop(next(iter(_SCENARIOS)))
         _SCENARIOS[key] = resolve_scenarios(scenarios, basis, n_months)
     return _SCENARIOS[key]
-
-
-def _premium_months(frame: pl.DataFrame, basis: Any) -> int:
-    from livecalc_lab.engine.host import _months_needed, _policy_columns
-
-    return _months_needed(_policy_columns(frame, basis), basis, for_premium=True)
 
 
 def _value_savings(sample: pl.DataFrame, aset: Any, product: str, scenarios: Any) -> tuple[ValuationResult, np.ndarray]:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from livecalc_lab.errors import AssumptionError
+from livecalc_lab.errors import AssumptionError, plain
 from livecalc_lab.model.scenarios import ScenarioSpec
 
 __all__ = ["Shock", "parse_shock", "sensitivities", "SHOCK_KINDS"]
@@ -46,7 +46,7 @@ class Shock:
         if self.kind not in SHOCK_KINDS:
             raise AssumptionError(f"unknown shock {self.kind!r}; known: {', '.join(SHOCK_KINDS)}")
         if not math.isfinite(self.value) or (self.kind != "interest" and self.value < 0):
-            raise AssumptionError(f"shock {self.kind}: {self.value!r} is not a valid "
+            raise AssumptionError(f"shock {self.kind}: {plain(self.value)!r} is not a valid "
                                   f"{'shift' if self.kind == 'interest' else 'non-negative factor'}")
 
     @property

@@ -18,12 +18,13 @@ from _servers import ServerUnavailable, start_azurite, stop_group
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own metadata cache (nothing is written to ~/.cache)."""
+    """Each test gets its own metadata cache (nothing is written to ~/.cache) and an empty sample cache."""
     from livecalc_lab.data import _cache
 
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("LIVECALC_CACHE_DIR", str(folder))
     _cache._MEMO.clear()
+    _cache._SAMPLES = None  # made again, from $LIVECALC_SAMPLE_CACHE_BYTES, on first use
     return folder
 
 

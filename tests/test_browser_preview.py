@@ -123,6 +123,21 @@ def test_previews_that_stay_in_the_kernel(aset):  # noqa: F811 - the imported fi
     assert issubclass(KernelOnlyError, AssumptionError)
 
 
+def test_a_sample_mixing_products_stays_in_the_kernel(aset, tmp_path):  # noqa: F811 - the imported fixture
+    import polars as pl
+
+    pols = lc.demo_policies()
+    mixed = pols.with_columns(product=pl.when(pols["policy_id"] % 4 == 0).then(pl.lit("endowment_s"))
+                              .otherwise(pl.lit("basic_term_s")))
+    mixed.write_csv(tmp_path / "mixed.csv")
+    with pytest.raises(KernelOnlyError, match="mixes products .*'endowment_s' beside 'basic_term_s'"):
+        preview_payload(tmp_path / "mixed.csv", aset, n=100)
+    pols.with_columns(product=pl.lit("basic_term_s")).write_csv(tmp_path / "one.csv")  # one product: the browser's
+    meta, buffers = preview_payload(tmp_path / "one.csv", aset, n=100)
+    _, plain_buffers = preview_payload(demo_policies_path(), aset, n=100)
+    assert meta["sample_size"] == 100 and all(np.array_equal(buffers[k], plain_buffers[k]) for k in plain_buffers)
+
+
 def test_apply_changes_edits_the_manifest_tables_and_spec():
     base = lc.demo_assumptions()
     aset2, spec2 = apply_changes(base, SPEC, "basic_term_s", {

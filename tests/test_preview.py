@@ -9,6 +9,8 @@ import pytest
 import livecalc_lab as lc
 from livecalc_lab.preview import Z95, interval, preview
 
+from test_portfolio import aset  # noqa: F401 - the fixture: the bundled set plus a mortality table by sex
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = lc.hull_white(n=30, seed=2)
 
@@ -98,3 +100,54 @@ def test_comparison_with_the_full_run(portfolio):
     row = c.table.filter(c.table["statistic"] == "pv_net_cf").row(0, named=True)
     assert row["rel_diff"] == pytest.approx((p.pv_net_cf - full.pv_net_cf) / abs(full.pv_net_cf))
     assert {"p50", "cte95", "std", "tvog"} <= set(c.table["statistic"])
+
+
+# ---- mixed portfolios: a product column, and mortality by sex -----------------------------------------------------
+
+def _mixed(tmp_path, case):
+    """(path, product): the bundled portfolio with a product column, or valued on the by-sex table."""
+    import polars as pl
+
+    pols = lc.demo_policies()
+    if case == "by sex":
+        return ROOT / "livecalc_lab" / "demo" / "policies" / "model_point_table.csv", "term_by_sex"
+    names = pl.Series("product", ["basic_term_s", "endowment_s", "term_by_sex"])
+    path = tmp_path / "mixed.parquet"
+    pols.with_columns(names.gather(pols["policy_id"] % 3)).write_parquet(path)
+    return path, "basic_term_s"
+
+
+@pytest.mark.parametrize("scenarios", [None, SPEC], ids=["deterministic", "hull-white"])
+@pytest.mark.parametrize("case", ["product column", "by sex"])
+def test_a_sample_of_a_whole_mixed_portfolio_is_its_full_run_bit_for_bit(aset, tmp_path, case, scenarios):  # noqa: F811
+    path, product = _mixed(tmp_path, case)
+    p = preview(path, aset, scenarios, product, n=20_000)
+    full = lc.run(path, aset, product, scenarios=scenarios)
+    assert p.sample_size == p.total_rows == 10_000 and p.n_policies == full.n_policies
+    assert p.totals == full.totals and p.ci95 == (full.pv_net_cf, full.pv_net_cf) and p.std_error == 0
+    if scenarios is not None:
+        assert p.per_scenario.equals(full.per_scenario)  # every per-scenario total, bit for bit
+        assert (p.statistics, p.pv_net_cf_ce, p.tvog) == (full.statistics, full.pv_net_cf_ce, full.tvog)
+    alone = lc.run(lc.demo_policies(), aset, "basic_term_s", scenarios=scenarios)  # one product, one table
+    assert p.pv_net_cf != alone.pv_net_cf
+
+
+@pytest.mark.parametrize("case", ["product column", "by sex"])
+def test_a_subsample_of_a_mixed_portfolio_values_each_policy_with_its_product(aset, tmp_path, case):  # noqa: F811
+    path, product = _mixed(tmp_path, case)
+    ds = lc.open_dataset(path)
+    sample = ds.sample(2_000, 7)
+    ran = lc.run(sample, aset, product)  # the sample valued as lc.run values it, row by row
+    p = preview(ds, aset, None, product, n=2_000, sample_seed=7)
+    assert p.pv_net_cf == pytest.approx(5 * ran.pv_net_cf, rel=1e-12)
+    y = ran.per_policy["pv_net_cf"].to_numpy()  # each sampled policy's PV, whatever its product or cell
+    (lo, hi), se = interval(y, 10_000, p.pv_net_cf)
+    assert p.std_error == pytest.approx(se, rel=1e-12) and p.ci95 == (pytest.approx(lo), pytest.approx(hi))
+    full = lc.run(path, aset, product).pv_net_cf
+    assert 0 < p.relative_halfwidth < 0.1 and abs(p.pv_net_cf - full) < 4 * p.std_error
+    stochastic = preview(ds, aset, SPEC, product, n=2_000, sample_seed=7)
+    ran = lc.run(sample, aset, product, scenarios=SPEC)
+    assert stochastic.per_scenario["pv_net_cf"].to_list() == pytest.approx(
+        [5 * x for x in ran.per_scenario["pv_net_cf"]], rel=1e-12)
+    assert 0 < stochastic.relative_halfwidth < 0.1
+    assert stochastic.ci95[0] < stochastic.pv_net_cf < stochastic.ci95[1]

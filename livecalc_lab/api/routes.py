@@ -207,7 +207,8 @@ def build_router(state: "ServiceState") -> APIRouter:
         def compute() -> bytes:
             try:
                 total = op.dataset.metadata.rows
-                return _bodies.sample_arrow(op.entry.id, total, seed, op.version, op.dataset.sample(n, seed))
+                # The body is cached below (by version, with the service's budget and TTL): not the frame too.
+                return _bodies.sample_arrow(op.entry.id, total, seed, op.version, op.dataset.sample(n, seed, cache=False))
             except DataError as exc:
                 raise HTTPException(503, registry.redact(op.entry, str(exc))) from None
 

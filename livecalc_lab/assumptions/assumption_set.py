@@ -84,7 +84,7 @@ import numpy as np
 import polars as pl
 
 from livecalc_lab._parse import ragged_row, strict_cast
-from livecalc_lab.errors import AssumptionError
+from livecalc_lab.errors import AssumptionError, plain
 
 if TYPE_CHECKING:  # pragma: no cover
     from livecalc_lab.assumptions.savings import SavingsBasis
@@ -512,7 +512,7 @@ class AssumptionSet:
             raise AssumptionError(f"{where}: give either a 'table' or \"formula\": \"linear\", got {spec!r}")
         if np.any(rates < 0) or np.any(rates > 1):
             bad = int(np.flatnonzero((rates < 0) | (rates > 1))[0])
-            raise AssumptionError(f"{where}: lapse rate {rates[bad]!r} in policy year {bad} is outside [0, 1]")
+            raise AssumptionError(f"{where}: lapse rate {plain(rates[bad])!r} in policy year {bad} is outside [0, 1]")
         return np.ascontiguousarray(np.minimum(rates * mult, 1.0))
 
 
@@ -547,7 +547,7 @@ def _number(v: Any, where: str, lo: float | None = None, hi: float | None = None
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
         raise AssumptionError(f"{where}: {v!r} is not a finite number")
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise AssumptionError(f"{where}: {v!r} is outside [{lo}, {hi}]")
+        raise AssumptionError(f"{where}: {plain(v)!r} is outside [{lo}, {hi}]")
     return float(v)
 
 

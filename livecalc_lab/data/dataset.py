@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 import polars as pl
 
-from livecalc_lab.data._cache import memo_get, memo_put
+from livecalc_lab.data._cache import memo_get, memo_put, sample_cache
 from livecalc_lab.data.chunks import Chunk, ChunkRef
 from livecalc_lab.data.filter import Filter, parse_filter
 from livecalc_lab.data.metadata import Metadata, SchemaReport
@@ -301,7 +301,7 @@ class Dataset:
 
     # ---- sampling --------------------------------------------------------------------------
 
-    def sample(self, n: int = 10_000, seed: int = 42) -> pl.DataFrame:
+    def sample(self, n: int = 10_000, seed: int = 42, *, cache: bool = True) -> pl.DataFrame:
         """``n`` policies drawn uniformly without replacement, reproducibly.
 
         The draw is a function of ``(seed, n, the set of policy ids)`` only —
@@ -315,14 +315,71 @@ class Dataset:
         streams the ids; a second fetches the sampled rows by id. CSV: one
         streaming pass.
 
+        A drawn sample is kept in memory (:func:`livecalc_lab.data._cache.sample_cache`,
+        least recently used dropped first, 256 MiB by default) under the source
+        (with its filter and read options), its content version, ``n`` and
+        ``seed``, so the workbench's preview does not draw it again at every edit.
+        New content has a new version and so a new sample; a source without a
+        version (a database table opened without ``version=``) or a local file
+        changed since this dataset was opened is drawn again every time.
+
+        Parameters
+        ----------
+        n : int
+            Policies to draw (>= 0).
+        seed : int
+            Sample seed, 0 <= seed < 2**64.
+        cache : bool
+            Use the sample cache (False: always draw, and keep nothing).
+
         Returns
         -------
         polars.DataFrame
-            ``min(n, rows)`` rows.
+            ``min(n, rows)`` rows; a frame of its own (changing it in place leaves the
+            cached sample as it was).
+
+        Raises
+        ------
+        ValueError
+            A negative ``n`` or a seed out of range.
+        DataError
+            A bad value in a column the sample needs (file, row, column, value).
         """
         if n < 0:
             raise ValueError(f"n must be >= 0, not {n}")
         self._check_filter()
+        key = self._sample_key(n, seed) if cache else None
+        if key is None:
+            return self._draw(n, seed)
+        return sample_cache().get_or_compute(key, lambda: self._draw(n, seed)).clone()
+
+    def _sample_key(self, n: int, seed: int) -> tuple[Any, ...] | None:
+        """The sample's key in the cache, or None when it must be drawn (no version, or changed files)."""
+        version = self.version
+        if version is None or not self._backend_unchanged():
+            return None
+        # The credential is part of the key (as in metadata's), so a wrong database password never meets a
+        # cached sample; files and blobs are read (and so authorised) to learn their version.
+        return ("sample", self.source.to_json(), version, int(n), int(seed), hash(repr(self._credential)))
+
+    def _backend_unchanged(self) -> bool:
+        """Whether a local dataset's files still have the size and mtime they had when it was opened.
+
+        Blob reads are conditional on the ETags seen at opening, and a database's
+        version is the one given, so only local files are checked (one stat each).
+        """
+        from livecalc_lab.data._store import LocalStore
+
+        store = getattr(self._backend, "store", None)
+        if not isinstance(store, LocalStore):
+            return True
+        try:
+            return [p.token for p in store.parts()] == [p.token for p in self._backend.parts]
+        except OSError:
+            return False
+
+    def _draw(self, n: int, seed: int) -> pl.DataFrame:
+        """The sample, read from the data (see :meth:`sample`)."""
         top = TopN(n, seed)
         if self.is_sql:
             out = self._sample_sql(top)

@@ -52,7 +52,7 @@ import numpy as np
 import polars as pl
 
 from livecalc_lab._parse import ragged_row, strict_cast
-from livecalc_lab.errors import AssumptionError, DataError
+from livecalc_lab.errors import AssumptionError, DataError, plain
 
 __all__ = [
     "ScenarioSpec",
@@ -513,7 +513,7 @@ def _split_suffix(path: Path) -> tuple[str, str]:
 
 def _check_zcb(zcb: Any, n_months: Any) -> tuple[np.ndarray, int]:
     if isinstance(n_months, bool) or not isinstance(n_months, (int, np.integer)) or n_months < 0:
-        raise AssumptionError(f"n_months: {n_months!r} is not a whole number of months >= 0")
+        raise AssumptionError(f"n_months: {plain(n_months)!r} is not a whole number of months >= 0")
     T = int(n_months)
     P = np.asarray(zcb, dtype=np.float64).reshape(-1)
     if P.size < T + 1:
@@ -615,7 +615,7 @@ def generate_for_basis(spec: ScenarioSpec, basis: Any, n_months: int, *, engine:
         The basis's curve covers fewer than ``n_months + 1`` months.
     """
     if isinstance(n_months, bool) or not isinstance(n_months, (int, np.integer)) or n_months < 0:
-        raise AssumptionError(f"n_months: {n_months!r} is not a whole number of months >= 0")
+        raise AssumptionError(f"n_months: {plain(n_months)!r} is not a whole number of months >= 0")
     if n_months + 1 > basis.max_months:
         raise AssumptionError(
             f"product {basis.product}: the discount curve covers t = 0..{basis.max_months - 1} months "

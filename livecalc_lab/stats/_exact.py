@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from livecalc_lab.errors import StatsError
+from livecalc_lab.errors import StatsError, plain
 
 Level = str | Decimal | int | float | Fraction
 """A level in percent: ``"99.5"``, ``Decimal("95")``, ``95``, ``Fraction(199, 2)``."""
@@ -59,7 +59,7 @@ def level_decimal(level: Any, what: str = "level") -> Decimal:
     else:
         raise StatsError(f"{what} {level!r} is not a number")
     if not value.is_finite():
-        raise StatsError(f"{what} {level!r} is not finite")
+        raise StatsError(f"{what} {plain(level)!r} is not finite")
     return value
 
 
@@ -96,7 +96,7 @@ def percentile_fraction(p: Any) -> Fraction:
     """A percentile level in (0, 100] as an exact fraction; anything else raises."""
     value = level_fraction(p, "percentile")
     if not 0 < value <= 100:
-        raise StatsError(f"percentile {p!r} is outside (0, 100]")
+        raise StatsError(f"percentile {plain(p)!r} is outside (0, 100]")
     return value
 
 
@@ -104,7 +104,7 @@ def cte_fraction(alpha: Any) -> Fraction:
     """A CTE level in [0, 100) as an exact fraction; anything else raises."""
     value = level_fraction(alpha, "CTE level")
     if not 0 <= value < 100:
-        raise StatsError(f"CTE level {alpha!r} is outside [0, 100)")
+        raise StatsError(f"CTE level {plain(alpha)!r} is outside [0, 100)")
     return value
 
 

@@ -42,7 +42,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from livecalc_lab.errors import StatsError
+from livecalc_lab.errors import StatsError, plain
 from livecalc_lab.stats._exact import clean, mean_m2, sorted_chunk_ids, two_sum
 
 __all__ = ["Moments", "merge_in_order"]
@@ -97,9 +97,9 @@ class Moments:
             return
         values = (self.mean, self.mean_lo, self.m2, self.min, self.max)
         if not all(math.isfinite(v) for v in values):
-            raise StatsError(f"Moments of {self.count} values has a non-finite field: {values}")
+            raise StatsError(f"Moments of {self.count} values has a non-finite field: {tuple(map(plain, values))}")
         if self.m2 < 0:
-            raise StatsError(f"m2 {self.m2!r} is negative")
+            raise StatsError(f"m2 {plain(self.m2)!r} is negative")
 
     @classmethod
     def from_values(cls, values: Any) -> Moments:

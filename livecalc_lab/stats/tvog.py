@@ -76,7 +76,7 @@ def tvog(pv_ce: float, per_scenario: Any) -> float:
     """
     ce = float(pv_ce)
     if not math.isfinite(ce):
-        raise StatsError(f"pv_ce {pv_ce!r} is not finite")
+        raise StatsError(f"pv_ce {ce!r} is not finite")
     x = clean(per_scenario, what="per_scenario")
     return ce - fsum(x) / x.size
 

@@ -310,6 +310,14 @@ def test_lapse_multiplier_is_capped_at_one(demo_copy):
     assert np.isfinite(list(result.totals.values())).all()
 
 
+def test_a_lapse_rate_outside_0_1_is_quoted_as_a_plain_number():
+    base = lc.demo_assumptions()
+    with pytest.raises(lc.AssumptionError, match=r"lapse: lapse rate 1\.1 in policy year 2 is outside \[0, 1\]$"):
+        base.with_changes({"products.basic_term_s.lapse.initial": 0.5, "products.basic_term_s.lapse.slope": 0.3})
+    with pytest.raises(lc.AssumptionError, match=r"mortality\.multiplier: -1\.0 is outside \[0\.0, None\]$"):
+        base.with_changes({"products.basic_term_s.mortality.multiplier": np.float64(-1.0)})
+
+
 def test_mortality_multiplier_is_capped_at_one(demo_copy):
     manifest = read_manifest(demo_copy)
     manifest["products"]["basic_term_s"]["mortality"]["multiplier"] = 1000.0

@@ -121,3 +121,100 @@ def test_sample_larger_than_the_data_returns_everything(tmp_path):
     portfolio(20).write_csv(tmp_path / "a.csv")
     s = lc.open_dataset(tmp_path / "a.csv").sample(100, seed=3)
     assert s.height == 20 and s["policy_id"].n_unique() == 20
+
+
+# ---- the sample cache ------------------------------------------------------------------------------------------------
+
+
+def _draws(monkeypatch) -> list[tuple[int, int]]:
+    """Every sample drawn from the data (not taken from the cache): ``(n, seed)``."""
+    from livecalc_lab.data.dataset import Dataset
+
+    calls: list[tuple[int, int]] = []
+    real = Dataset._draw
+    monkeypatch.setattr(Dataset, "_draw", lambda self, n, seed: calls.append((n, seed)) or real(self, n, seed))
+    return calls
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_sample_is_drawn_once_per_source_version_filter_n_and_seed(tmp_path, monkeypatch, fmt):
+    path = tmp_path / f"book.{fmt}"
+    frame = portfolio(600)
+    frame.write_parquet(path, row_group_size=100) if fmt == "parquet" else frame.write_csv(path)
+    draws = _draws(monkeypatch)
+    first = lc.open_dataset(path).sample(40, seed=3)
+    again = lc.open_dataset(path).sample(40, seed=3)  # another Dataset of the same file: the cached sample
+    assert again.equals(first) and draws == [(40, 3)]
+    assert first.equals(lc.open_dataset(path).sample(40, 3, cache=False)) and len(draws) == 2
+    ds = lc.open_dataset(path)
+    others = [ds.sample(41, 3), ds.sample(40, 4), lc.open_dataset(path, filter="region = 'UK'").sample(40, 3)]
+    assert len(draws) == 5 and not any(o.equals(first) for o in others)
+    assert [o.equals(p) for o, p in zip(others, [ds.sample(41, 3), ds.sample(40, 4)])] == [True, True]
+    assert len(draws) == 5
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_new_content_never_gets_the_old_sample(tmp_path, monkeypatch, fmt):
+    path = tmp_path / f"book.{fmt}"
+
+    def write(frame: pl.DataFrame) -> None:
+        frame.write_parquet(path, row_group_size=100) if fmt == "parquet" else frame.write_csv(path)
+
+    write(portfolio(600, seed=1))
+    held = lc.open_dataset(path)  # a dataset kept open across the change, as the workbench keeps one
+    old = held.sample(40, seed=3)
+    write(portfolio(700, seed=2))  # same name, new content
+    draws = _draws(monkeypatch)
+    ds = lc.open_dataset(path)
+    new = ds.sample(40, seed=3)
+    assert ds.version != held.version and draws == [(40, 3)]
+    assert new.equals(ds.sample(40, 3, cache=False)) and not new.equals(old)
+    assert ds.sample(40, seed=3).equals(new) and len(draws) == 2
+    # The dataset opened before the change is not served its old sample either: it reads the file again
+    # (which, its layout having moved, fails loudly or reads other rows, as before the cache).
+    try:
+        stale = held.sample(40, seed=3)
+    except lc.DataError:
+        stale = None
+    assert len(draws) == 3 and (stale is None or not stale.equals(old))
+
+
+def test_changing_a_returned_sample_leaves_the_cached_one_as_it_was(tmp_path):
+    portfolio(300).write_parquet(tmp_path / "a.parquet")
+    ds = lc.open_dataset(tmp_path / "a.parquet")
+    pristine = ds.sample(30, seed=5, cache=False)
+    mine = ds.sample(30, seed=5)
+    mine.insert_column(0, pl.Series("x", range(30)))
+    mine.drop_in_place("sum_assured")
+    mine.columns = [c.upper() for c in mine.columns]
+    mine.extend(mine)
+    assert ds.sample(30, seed=5).equals(pristine)
+
+
+def test_the_cache_holds_at_most_its_budget(tmp_path, monkeypatch):
+    from livecalc_lab.data._cache import sample_cache
+
+    portfolio(2000).write_parquet(tmp_path / "a.parquet")
+    ds = lc.open_dataset(tmp_path / "a.parquet")
+    one = ds.sample(500, seed=1, cache=False).estimated_size()
+    sample_cache().resize(int(2.5 * one))
+    draws = _draws(monkeypatch)
+    for seed in (1, 2, 3, 1):  # 1 was dropped to keep 2 and 3
+        ds.sample(500, seed=seed)
+    assert draws == [(500, 1), (500, 2), (500, 3), (500, 1)]
+    assert sample_cache().stats()["entries"] == 2 and sample_cache().stats()["bytes"] <= 2.5 * one
+    ds.sample(500, seed=1)
+    assert len(draws) == 4
+
+
+def test_a_database_table_is_cached_only_with_a_version_and_by_credential(tmp_path, monkeypatch):
+    uri = write_sqlite(tmp_path / "p.db", portfolio(300), "policies")
+    draws = _draws(monkeypatch)
+    for _ in range(2):
+        lc.open_dataset(uri, table="policies").sample(20, seed=1)  # unversioned: the table may change at any time
+    assert len(draws) == 2
+    for _ in range(2):
+        lc.open_dataset(uri, table="policies", version="2026-Q1").sample(20, seed=1)
+    assert len(draws) == 3
+    lc.open_dataset(uri, table="policies", version="2026-Q1", credential="another").sample(20, seed=1)
+    assert len(draws) == 4

@@ -14,6 +14,8 @@ from _helpers import SPEC, chunk_bytes_for, completions, same_result, wait_for
 import livecalc_lab as lc
 from livecalc_lab.jobs.backends.local import LocalBackend
 
+from test_portfolio import aset  # noqa: F401 - the fixture: the bundled set plus a mortality table by sex
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -90,6 +92,21 @@ def test_savings_job_equals_run(tmp_path, local):
     ref = lc.run(path, product="savings_ex4", scenarios=spec)
     same_result(res, ref)
     assert res.guarantee_cost == ref.guarantee_cost
+
+
+def test_a_mixed_portfolio_job_equals_run(aset, tmp_path, local):  # noqa: F811 - the imported fixture
+    """Rows of several products, one of them on a mortality table by sex: each chunk values each row with its own."""
+    import polars as pl
+
+    pols = lc.demo_policies().head(3_000)
+    names = pl.Series("product", ["basic_term_s", "endowment_s", "term_by_sex"])
+    path = tmp_path / "mixed.csv"
+    pols.with_columns(names.gather(pols["policy_id"] % 3)).write_csv(path)
+    job = lc.submit(path, aset.path, SPEC, backend=local, chunk_bytes=chunk_bytes_for(path, 3))
+    assert len(job.spec.chunks) == 3
+    ref = lc.run(path, aset, scenarios=SPEC)
+    same_result(job.result(timeout=120), ref)
+    assert ref.pv_net_cf != lc.run(pols, aset, scenarios=SPEC).pv_net_cf  # as if every row were basic_term_s
 
 
 def test_await_gives_the_result(book, local):
