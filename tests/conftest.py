@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from hypothesis import settings
 
 from _servers import ServerUnavailable, start_azurite, stop_group
+
+
+# No time limit per hypothesis example: these machines are shared, and speed is the benchmarks' business.
+settings.register_profile("livecalc", deadline=None)
+settings.load_profile("livecalc")
 
 
 @pytest.fixture(autouse=True)
