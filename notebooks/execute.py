@@ -5,7 +5,9 @@
 
 Run it with the Python whose kernel nbval uses (the project's venv), then check the result
 with ``python -m pytest notebooks`` (twice: a second run must pass on the stored outputs too).
-Execution timing is not recorded in the cells, so a re-run changes only what changed.
+Execution timing is not recorded in the cells, so a re-run changes only what changed. Widget state is
+not stored either: it holds this machine's paths and the widgets' code, and a widget's view is
+rebuilt when its cell runs.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from _notebook_env import HERE, NotebookServices, environ
 def execute(path: Path, services: NotebookServices) -> float:
     """Run ``path`` top to bottom in a fresh kernel and write it back with its outputs; returns seconds."""
     nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)  # state of an earlier run
     t0 = time.perf_counter()
     with environ(services.env(path)):
         client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                                resources={"metadata": {"path": str(path.parent)}})
+                                store_widget_state=False, resources={"metadata": {"path": str(path.parent)}})
         client.execute()
     seconds = time.perf_counter() - t0
     nbformat.write(nb, path)

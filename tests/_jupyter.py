@@ -6,6 +6,7 @@
   out as the wheel installs it (``share/jupyter/labextensions/livecalc-lab`` and the server
   extension's ``etc/jupyter`` file, from ``pyproject.toml``'s shared-data mapping) under a prefix,
   for ``JUPYTER_PATH`` / ``JUPYTER_CONFIG_PATH``.
+- :func:`extension_env` points a server at such a prefix.
 - :class:`JupyterServer` starts ``jupyter lab`` on 127.0.0.1 (free port, token, ``--allow-root``,
   ``--no-browser``, the app exposed as ``window.jupyterapp``) with the repository on ``PYTHONPATH``
   and private Jupyter folders, and stops it (the widget tests' ``tests/widgets/_lab.py`` adds
@@ -95,6 +96,15 @@ def build_labextension(workdir: Path) -> Path:
         else:
             shutil.copy2(origin, dest)
     return prefix
+
+
+def extension_env(prefix: Path) -> dict[str, str]:
+    """Variables that make a :class:`JupyterServer` load the extension installed under ``prefix``.
+
+    The prefix comes first on the data path (the labextension); the server extension's enable file
+    is read from the config path. When the package is installed, its own copies are there too, identical.
+    """
+    return {"JUPYTER_PATH": str(prefix / "share" / "jupyter"), "JUPYTER_CONFIG_PATH": str(prefix / "etc" / "jupyter")}
 
 
 def jupyter_env(base: Path, prefix: Path | None = None, **extra: str) -> dict[str, str]:

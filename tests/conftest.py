@@ -1,8 +1,10 @@
 """Shared test configuration. This folder is on sys.path, so tests import helpers such as ``bad_corpus``.
 
-Fixtures shared by several test folders: a private data cache for every test, and a real Azurite
+Fixtures shared by several test folders: a private data cache for every test, a real Azurite
 blob service on 127.0.0.1 (``azurite``, ``blob_env``, ``container``), skipped with the reason only
-when Azurite cannot be started at all.
+when Azurite cannot be started at all, and the JupyterLab extension built once per session
+(``node_modules``, ``labextension_prefix``: ``tests/lab`` and the workbench's browser test),
+skipped with the reason only when node or npm is missing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import settings
 
+from _jupyter import build_labextension, ensure_node_modules, node_missing
 from _servers import ServerUnavailable, start_azurite, stop_group
 
 
@@ -65,3 +68,19 @@ def container(blob_env: str) -> Iterator[Any]:
             yield client
         finally:
             client.delete_container()
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """``labextension/node_modules`` (``npm ci`` when absent); skips only without node/npm, saying why."""
+    reason = node_missing()
+    if reason:
+        pytest.skip(reason)
+    return ensure_node_modules()
+
+
+@pytest.fixture(scope="session")
+def labextension_prefix(node_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The labextension built once per session from a copy of its sources, installed under a prefix as the wheel
+    does; pass :func:`_jupyter.extension_env` of it to a ``JupyterServer`` to load it."""
+    return build_labextension(tmp_path_factory.mktemp("labext"))

@@ -26,8 +26,9 @@ def sanitize(text: str) -> str:
 
 
 def test_there_are_notebooks():
-    assert [p.name for p in NOTEBOOKS][:4] == ["01_quickstart.ipynb", "02_stochastic_report.ipynb",
-                                               "03_preview_vs_full.ipynb", "04_cloud_data.ipynb"]
+    assert [p.name for p in NOTEBOOKS][:5] == ["01_quickstart.ipynb", "02_stochastic_report.ipynb",
+                                               "03_preview_vs_full.ipynb", "04_cloud_data.ipynb",
+                                               "05_workbench.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -41,6 +42,7 @@ def test_notebook_is_stored_executed_with_its_header(path):
     assert counts == list(range(1, len(code) + 1)), "run top to bottom once (python notebooks/execute.py)"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert str(ROOT) not in nbformat.writes(nb), "an absolute path of this checkout is stored"
+    assert "widgets" not in nb.metadata, "widget state is stored (python notebooks/execute.py leaves it out)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -129,7 +129,23 @@ class Workbench(ipywidgets.VBox):
         return self.run.job
 
     def wait(self, timeout: float | None = 60) -> Any:
-        """Block until the dataset's metadata is read and the latest preview is on display; returns it."""
+        """Block until the dataset's metadata is read and the latest preview is on display; returns it.
+
+        Edits are debounced (``delay``), so right after an edit the preview on display may still be
+        the previous one: wait for the preview of the current inputs before reading
+        :attr:`preview_result` in code. ``wb.run.wait()`` does the same for a full run.
+
+        Parameters
+        ----------
+        timeout : float or None
+            Seconds to wait at most for each of the two (None: no limit).
+
+        Returns
+        -------
+        PreviewResult or None
+            :attr:`preview_result`: None before any preview; after a timeout, whatever is on display
+            (possibly the preview of earlier inputs).
+        """
         self.browser.wait(timeout)
         return self.preview.wait(timeout)
 
@@ -139,6 +155,9 @@ class Workbench(ipywidgets.VBox):
         self.run.set_inputs(inputs)
 
     def close(self) -> None:
-        for w in (self.browser, self.editor, self.preview, self.run):
-            w.close()
+        """Close the four panels (their worker threads stop) and the workbench's view."""
+        for name in ("browser", "editor", "preview", "run"):
+            panel = getattr(self, name, None)  # absent when __init__ failed (then ipywidgets still closes it)
+            if panel is not None:
+                panel.close()
         super().close()

@@ -7,17 +7,13 @@ its fixtures and hooks into this conftest: pytest refuses ``pytest_plugins`` out
 the top-level conftest, and there the plugin's autouse fixtures (a private HOME and
 Jupyter paths, an event loop per test) would reach every test of the suite.
 
-Session fixtures build the TypeScript once: ``node_modules`` and ``labextension_prefix``
-(see ``tests/_jupyter.py``); they skip, saying why, only when node or npm is missing.
+The session fixtures that build the TypeScript once (``node_modules``, ``labextension_prefix``)
+live in ``tests/conftest.py``: the workbench's browser test loads the built extension too.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from _jupyter import build_labextension, ensure_node_modules, node_missing
 
 from pytest_jupyter.jupyter_server import *  # noqa: F403 - fixtures and hooks, for this folder
 
@@ -26,18 +22,3 @@ from pytest_jupyter.jupyter_server import *  # noqa: F403 - fixtures and hooks, 
 def jp_server_config() -> dict:
     """Enable the server extension as its installed config file does."""
     return {"ServerApp": {"jpserver_extensions": {"livecalc_lab": True}}}
-
-
-@pytest.fixture(scope="session")
-def node_modules() -> Path:
-    """``labextension/node_modules`` (``npm ci`` when absent); skips only without node/npm, saying why."""
-    reason = node_missing()
-    if reason:
-        pytest.skip(reason)
-    return ensure_node_modules()
-
-
-@pytest.fixture(scope="session")
-def labextension_prefix(node_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The labextension built once per session from a copy of its sources, installed under a prefix as the wheel does."""
-    return build_labextension(tmp_path_factory.mktemp("labext"))

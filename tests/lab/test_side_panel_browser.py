@@ -19,7 +19,7 @@ import pytest
 
 import livecalc_lab as lc
 from _browser import CHROMIUM, launch
-from _jupyter import JupyterServer
+from _jupyter import JupyterServer, extension_env
 from _lab_data import make_lab_home, orphan_job
 from _servers import ROOT
 
@@ -44,11 +44,7 @@ def lab(labextension_prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     notebooks = root / "notebooks"
     notebooks.mkdir()
     (notebooks / "scratch.ipynb").write_text(json.dumps(NOTEBOOK))
-    # The session's build comes first on the data path; the server extension's enable file is read from
-    # the config path (when the package is installed, its own copies are there too, identical).
-    env = {"LIVECALC_HOME": str(data["home"]), "JUPYTER_PATH": str(labextension_prefix / "share" / "jupyter"),
-           "JUPYTER_CONFIG_PATH": str(labextension_prefix / "etc" / "jupyter")}
-    with JupyterServer(notebooks, env) as server:
+    with JupyterServer(notebooks, {"LIVECALC_HOME": str(data["home"]), **extension_env(labextension_prefix)}) as server:
         yield server, data
 
 

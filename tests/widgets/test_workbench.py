@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+
+import pytest
 
 import livecalc_lab as lc
 from livecalc_lab.widgets import Workbench
@@ -48,3 +51,9 @@ def test_importing_livecalc_lab_does_not_import_the_widget_libraries():
             "W = lc.Workbench; assert 'anywidget' in sys.modules; print(W.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "livecalc_lab.widgets.workbench"
+
+
+def test_a_dataset_that_cannot_be_opened_is_a_clear_error_and_nothing_is_left_half_built(tmp_path):
+    with pytest.raises(lc.DataError, match="no such file"):
+        lc.Workbench(tmp_path / "missing.parquet", catalog=False)
+    gc.collect()  # the half-built widget is collected here: closing it must not raise

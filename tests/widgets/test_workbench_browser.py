@@ -1,9 +1,10 @@
 """The workbench in a real browser: JupyterLab and Notebook 7 in headless Chromium, used as a user would.
 
-JupyterLab: open the notebook, run it, select a dataset in the browser widget, change the lapse
-multiplier, wait for the preview number to change, click Full run, wait for 100% and the
-comparison. Notebook 7: open, run, the preview number appears, change an input, the number
-changes. Screenshots of each step go to ``build/screenshots/`` (gitignored).
+JupyterLab (with the LiveCalc labextension built this session): open the notebook, run it, select a
+dataset in the browser widget, change the lapse multiplier, wait for the preview number to change,
+click Full run, wait for 100% and the comparison text, open the side panel and see the job listed,
+finished. Notebook 7: open, run, the preview number appears, change an input, the number changes.
+Screenshots of each step go to ``build/screenshots/`` (gitignored).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 import livecalc_lab as lc
 
 from _browser import CHROMIUM, launch
+from _jupyter import extension_env
 from _lab import ROOT, JupyterServer, NotebookPage, wait_text_change, write_notebook
 
 SHOTS = ROOT / "build" / "screenshots"
@@ -27,7 +29,13 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not instal
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def lab_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The LIVECALC_HOME of the server, its kernels and the side panel (where the full run's job is recorded)."""
+    return tmp_path_factory.mktemp("lab-home")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, lab_home: Path, labextension_prefix: Path):
     root = tmp_path_factory.mktemp("lab")
     book = lc.synthetic_portfolio(20_000, seed=5, out=root / "book.csv")
     chunk = book.stat().st_size // 4
@@ -40,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         "import livecalc_lab as lc",
         "wb = lc.Workbench('book.csv', scenarios=lc.hull_white(n=200))\nwb",
     ])
-    with JupyterServer(root, {"LIVECALC_HOME": str(root.parent / "home")}) as srv:
+    with JupyterServer(root, {"LIVECALC_HOME": str(lab_home), **extension_env(labextension_prefix)}) as srv:
         yield srv
 
 
@@ -55,7 +63,7 @@ def page():
             browser.close()
 
 
-def test_jupyterlab_select_edit_preview_full_run(server, page):
+def test_jupyterlab_select_edit_preview_full_run(server, page, lab_home):
     nb = NotebookPage(page, server, "workbench.ipynb", "lab", SHOTS)
     nb.open()
     nb.run_all()
@@ -93,7 +101,22 @@ def test_jupyterlab_select_edit_preview_full_run(server, page):
     assert re.search(r"(inside|outside) the preview's 95% interval", page.inner_text(".lc-inside"))
     assert page.locator("table.lc-comparison tr[data-key='cte95'] td").count() == 3
     nb.shot("4-full-run")
-    nb.shot("5-full-run-panel", ".lc-run")
+    nb.shot("5-full-run-panel", "div.lc-run")
+    job_id = re.match(r"^job (j[0-9a-f]{16})\b", page.inner_text("div.lc-run .lc-note")).group(1)
+
+    # The LiveCalc side panel lists the job the Full run button created, finished.
+    page.click('.jp-SideBar.jp-mod-left li.lm-TabBar-tab[data-id="livecalc-lab-panel"]')
+    item = page.locator(f'[data-testid="livecalc-panel"] [data-testid="livecalc-job-item"][data-job-id="{job_id}"]')
+    item.wait_for(timeout=30_000)
+    assert item.get_attribute("data-state") == "finished"
+    assert item.locator('[data-testid="livecalc-job-progress"]').inner_text() == "20K / 20K policies, 100%"
+    nb.shot("6-side-panel-job")
+    with pytest.MonkeyPatch.context() as mp:  # the record the panel read: the job of the workbench's inputs
+        mp.setenv("LIVECALC_HOME", str(lab_home))
+        job = lc.attach(job_id)
+    assert job.state == "finished" and job.spec.total_rows == 20_000 and job.spec.source["uri"].endswith("book.csv")
+    edited = lc.load_assumptions(job.spec.assumptions["location"])
+    assert edited.manifest["products"]["basic_term_s"]["lapse"]["multiplier"] == 0.5
     assert nb.errors() == []
 
 
