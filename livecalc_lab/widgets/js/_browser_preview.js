@@ -18,7 +18,7 @@
 // Results are ordered by the page's edit numbers (`seq`): a display is replaced only by one of an equal or
 // later edit, whether it comes from the worker or from the kernel.
 
-import { h, nextSeq, pageBus, requestTransfer, wallSeconds } from "./_shared.js";
+import { h, pageBus, requestTransfer, wallSeconds } from "./_shared.js";
 import { delta, detail, headline, histogram, marks, statisticsRows } from "./_display.js";
 
 /**
@@ -355,10 +355,12 @@ export class BrowserPreview {
       statistics: s ? { mean: s.mean, std: s.std, percentiles: s.percentiles, cte: s.cte } : null,
     };
     const latest = !this.queued && this.inflight.size === 0 && job.seq >= this.latestSeq;
-    this.model.send({
+    const report = {
       type: "shown", token: this.loadedToken, seq: job.seq, latest, changes: job.changes, numbers,
       display: { headline: d.headline, detail: d.detail, delta: d.delta, statistics: d.statistics, marks: d.marks, stamp },
-    }, undefined, [edges.slice().buffer, counts.slice().buffer]);
+    };
+    // In a task of its own: the number reaches the page first, the kernel hears of it right after.
+    setTimeout(() => this.model.send(report, undefined, [edges.slice().buffer, counts.slice().buffer]), 0);
   }
 }
 
@@ -401,7 +403,7 @@ export function dropController(model) {
 export function modeSelector(model) {
   const select = /** @type {HTMLSelectElement} */ (h("select", {
     class: "lc-select lc-mode", "aria-label": "Preview runs in",
-    onchange: () => model.send({ type: "mode", mode: select.value, seq: nextSeq() }),
+    onchange: () => model.send({ type: "mode", mode: select.value }),
   }, h("option", { value: "kernel" }, "kernel"), h("option", { value: "browser" }, "browser")));
   const note = h("span", { class: "lc-note lc-mode-note" });
   const el = h("div", { class: "lc-toolbar lc-preview-mode" }, h("label", {}, "Preview runs in:"), select, note);

@@ -45,6 +45,7 @@ function render({ model, el }) {
 
   /** @type {string} what the chart shows now: redrawn only when it changes */
   let drawn = "";
+  let chartDue = false;
 
   const drawChart = () => {
     const d = ctl.current();
@@ -99,7 +100,11 @@ function render({ model, el }) {
     table.replaceChildren(...stats.map(([key, label, text, value]) =>
       h("tr", { "data-key": key, "data-value": String(value) }, h("th", {}, label), h("td", {}, text))));
     mode.update();
-    drawChart();
+    // The chart follows in a task of its own: the numbers reach the page (and its next frame) first.
+    if (!chartDue) {
+      chartDue = true;
+      setTimeout(() => { chartDue = false; if (alive) drawChart(); }, 0);
+    }
   };
 
   model.on("change", update); // once per state message from the kernel, however many fields it holds
