@@ -430,6 +430,8 @@ class BrowserSide:
         if panel._show_browser(content.get("display") or {}, buffers, seq, numbers):
             self.results += 1
             self.shown = Shown(panel.inputs, seq, numbers)
+            if panel.mode_note != NOTE_BROWSER:  # e.g. after an edit the worker handed to the kernel
+                self._note(NOTE_BROWSER, "browser")
 
     # ---- modes --------------------------------------------------------------------------------------------
 

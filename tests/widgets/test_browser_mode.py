@@ -73,9 +73,10 @@ def connect(wb: Workbench, messages: list[tuple[str, Any, list[Any]]]) -> str:
 
 def browser_report(wb: Workbench, token: str, seq: int, changes: dict[str, Any], *, latest: bool = True,
                    nudge: float = 0.0) -> tuple[dict[str, Any], lc.PreviewResult]:
-    """What the page reports after showing ``changes`` (the numbers by lc.preview; ``nudge`` spoils one)."""
-    base = wb.browser.dataset, wb.editor.saved, wb.editor.saved_scenarios
-    res = lc.preview(base[0], *apply_changes(base[1], base[2], "basic_term_s", changes), n=SMALL)
+    """What the page reports after showing ``changes`` on the current payload (the numbers by lc.preview on
+    its base so edited; ``nudge`` spoils one)."""
+    base = wb.preview.browser.payload.base
+    res = lc.preview(base.dataset, *apply_changes(base.assumptions, base.scenarios, "basic_term_s", changes), n=SMALL)
     s = res.statistics
     numbers = {"pv_net_cf": res.pv_net_cf + nudge, "ci95": list(res.ci95), "std_error": res.std_error,
                "pv_net_cf_ce": res.pv_net_cf_ce, "tvog": res.tvog,
@@ -182,6 +183,11 @@ def test_table_edits_and_edits_the_worker_refuses_are_previewed_in_the_kernel(bo
     wb.preview.wait(60)
     assert wb.preview.runner.runs == runs + 2 and wb.preview_result.statistics.n == 40
     assert wb.preview.mode_note.endswith("scenarios.n (too many)")
+    wb.editor._handle({"type": "edit", "field": "scenarios.n", "text": "50", "seq": 3}, [])
+    _, res = browser_report(wb, new, 3, {"scenarios.n": 50})  # back in the browser: the note says so again
+    assert wb.preview.mode_note == NOTE_BROWSER and wb.preview.runner.runs == runs + 2
+    assert wb.preview_result.pv_net_cf == res.pv_net_cf and wb.preview.browser.mismatches == 0
+    assert wb.preview_result.assumptions_version == wb.assumptions.version  # the table edit is in both
     wb.close()
 
 
