@@ -2,14 +2,18 @@
 
 Each widget has one ES module in ``js/`` (plain JavaScript with ``// @ts-check``
 and JSDoc types, checked by ``tsc --noEmit``; no build step). Code they share
-lives in ``js/_shared.js``, which a widget module imports with one line::
+lives in private modules ``js/_<name>.js`` (``_shared.js``, ``_display.js``,
+``_browser_preview.js``), which a module imports with one line each::
 
     import { h, loadPlotly } from "./_shared.js";
 
 anywidget loads a widget's module from a string, where relative imports cannot
-resolve, so :func:`esm` replaces that line with the text of ``_shared.js``
-(which imports nothing and has no default export). The type checker sees the
-real import; the browser sees one self-contained module.
+resolve, so :func:`esm` replaces each such line with the text of the private
+module (its own private imports inlined the same way, each module once: a
+second import of one already inlined is dropped). Private modules have no
+default export, and their top-level names must differ, since they end up in one
+scope. The type checker sees the real imports; the browser sees one
+self-contained module.
 """
 
 from __future__ import annotations
@@ -24,30 +28,42 @@ __all__ = ["JS_DIR", "esm", "css", "plotly_bundle"]
 
 JS_DIR = Path(str(resources.files("livecalc_lab") / "widgets" / "js"))
 SHARED = "_shared.js"
-_IMPORT_SHARED = re.compile(r'^import\s*\{[^}]*\}\s*from\s*"\./_shared\.js";[ \t]*$', re.MULTILINE)
+_IMPORT_PRIVATE = re.compile(r'^import\s*\{[^}]*\}\s*from\s*"\./(_\w+\.js)";[ \t]*$', re.MULTILINE)
+
+
+def _inline(name: str, seen: set[str]) -> str:
+    text = (JS_DIR / name).read_text(encoding="utf-8")
+    found = _IMPORT_PRIVATE.findall(text)
+    twice = sorted({dep for dep in found if found.count(dep) > 1})
+    if twice:
+        raise ValueError(f"js/{name} imports {', '.join(twice)} more than once; import each once")
+
+    def replace(m: re.Match[str]) -> str:
+        dep = m.group(1)
+        if dep in seen:
+            return ""
+        seen.add(dep)
+        return _inline(dep, seen).replace("// @ts-check\n", "", 1)
+
+    text = _IMPORT_PRIVATE.sub(replace, text)
+    if re.search(r'^\s*import\s', text, re.MULTILINE):
+        raise ValueError(f"js/{name} imports a module other than a private ./_<name>.js; widget modules must be "
+                         "self-contained")
+    return text
 
 
 @functools.cache
 def esm(name: str) -> str:
-    """The self-contained ES module of widget ``name`` (``js/<name>.js`` with ``_shared.js`` inlined).
+    """The self-contained ES module of widget ``name`` (``js/<name>.js`` with its private modules inlined).
 
     Raises
     ------
     FileNotFoundError
-        No such module.
+        No such module (or a private module it imports is missing).
     ValueError
-        The module imports ``_shared.js`` more than once, or imports anything else.
+        A module imports the same private module twice, or imports anything else.
     """
-    text = (JS_DIR / f"{name}.js").read_text(encoding="utf-8")
-    found = _IMPORT_SHARED.findall(text)
-    if len(found) > 1:
-        raise ValueError(f"js/{name}.js imports {SHARED} {len(found)} times; import it once")
-    if found:
-        shared = (JS_DIR / SHARED).read_text(encoding="utf-8").replace("// @ts-check\n", "", 1)
-        text = _IMPORT_SHARED.sub(lambda _m: shared, text, count=1)
-    if re.search(r'^\s*import\s', text, re.MULTILINE):
-        raise ValueError(f"js/{name}.js imports a module other than ./{SHARED}; widget modules must be self-contained")
-    return text
+    return _inline(f"{name}.js", set())
 
 
 @functools.cache

@@ -144,6 +144,16 @@ class LatestRunner(Generic[V, R]):
             self._cond.notify_all()
             return self.latest
 
+    def supersede(self) -> int:
+        """Make every earlier request stale without asking for a call: one waiting is dropped, one running
+        has its outcome discarded. For a request answered elsewhere (the workbench's browser preview).
+        Returns the number this counts as (a request number no call carries)."""
+        with self._cond:
+            self.latest += 1
+            self._pending = None
+            self._cond.notify_all()
+            return self.latest
+
     @property
     def busy(self) -> bool:
         """Whether a request is waiting or a call is running."""

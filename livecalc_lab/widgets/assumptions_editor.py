@@ -160,6 +160,11 @@ class AssumptionsEditor(LivecalcWidget):
         The version edits are compared with (the last one saved).
     errors : dict
         Field id (or ``table:<name>:<row>:<column>``) to the message of its invalid value.
+    seq : int
+        Number of the latest edit from the front end (the page numbers edits in the order typed).
+    link : str
+        Id of the page-level channel the front end also sends its field values on, to a browser
+        preview of the same workbench (empty: none).
     """
 
     _esm = esm("assumptions_editor")
@@ -169,6 +174,7 @@ class AssumptionsEditor(LivecalcWidget):
     tables = traitlets.List().tag(sync=True)
     diff = traitlets.Dict().tag(sync=True)
     version = traitlets.Unicode("").tag(sync=True)
+    link = traitlets.Unicode("").tag(sync=True)
     assumptions = traitlets.Any()
     scenarios = traitlets.Any(None, allow_none=True)
 
@@ -177,6 +183,7 @@ class AssumptionsEditor(LivecalcWidget):
         from livecalc_lab.valuation import resolve_assumptions
 
         self.product = product
+        self.seq = 0
         self.saved = resolve_assumptions(assumptions)
         self.saved_scenarios = scenarios
         self._fields = {f.id: f for f in parameter_fields(self.saved, product)}
@@ -361,6 +368,9 @@ class AssumptionsEditor(LivecalcWidget):
 
     def _handle(self, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type")
+        seq = content.get("seq")
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            self.seq = max(self.seq, seq)
         if kind == "edit":
             self.edit(str(content.get("field")), content.get("text", ""))
         elif kind == "cell":

@@ -11,6 +11,24 @@
 Choosing a dataset, editing a value or a table cell updates the inputs; each
 change asks the preview panel for a preview (debounced, latest wins) and tells
 the run panel, which re-attaches to a job of the new inputs if one exists.
+
+Where previews run (``preview_mode``, and the panel's "Preview runs in" selector)
+---------------------------------------------------------------------------------
+``"browser"`` (the default): the kernel sends the preview's sample, tables and
+scenario spec to the page once, and an edit of a value in the assumptions editor
+is previewed by a Web Worker in the page, without a kernel round trip; the edit
+still reaches the kernel (which validates it: ``wb.assumptions`` follows the
+editor), and ``wb.preview_result`` is computed lazily in the kernel from the same
+inputs and checked equal to what the page showed. The first preview of a dataset,
+a table cell edit and anything else the worker cannot express run in the kernel
+while a new sample is sent. Products the browser cannot preview (savings: every
+edit is P x S x T work; mortality by cell; scenarios read from files) stay in the
+kernel, and the panel says why. The browser is the default because it is where
+an edit costs least: the worker answers in about a third of the kernel's time
+(``bench/preview_latency.py``) and the kernel stays free for the notebook.
+
+``"kernel"``: every preview runs in the kernel (``lc.preview`` on a thread), as
+for a front end that cannot start a Web Worker.
 """
 
 from __future__ import annotations
@@ -52,6 +70,9 @@ class Workbench(ipywidgets.VBox):
         Preview debounce in seconds (default 0.3).
     preview_fn : callable, optional
         Replaces ``lc.preview`` (tests, or another engine).
+    preview_mode : {"browser", "kernel"}
+        Where the previews of edits run (module docstring); "browser" falls back to the kernel,
+        with a note, where the browser cannot preview.
     **run_options
         ``workers``, ``chunk_bytes``: passed to :class:`RunPanel` (and so to ``lc.submit``).
 
@@ -65,7 +86,8 @@ class Workbench(ipywidgets.VBox):
 
     def __init__(self, dataset: Any = None, assumptions: Any = None, scenarios: Any = None,
                  product: str = "basic_term_s", *, datasets: Any = None, catalog: bool = True, backend: Any = None,
-                 n: int = 10_000, delay: float | None = None, preview_fn: Any = None, **run_options: Any):
+                 n: int = 10_000, delay: float | None = None, preview_fn: Any = None,
+                 preview_mode: str = "browser", **run_options: Any):
         from livecalc_lab.assumptions import ProductBasis
         from livecalc_lab.config import open_configured
         from livecalc_lab.model.scenarios import hull_white
@@ -79,10 +101,11 @@ class Workbench(ipywidgets.VBox):
         kind = "term" if isinstance(self.editor.saved.basis(product), ProductBasis) else "savings"
         self.browser = DatasetBrowser(listed, catalog=catalog, product_kind=kind,
                                       scenarios=scenarios.n if scenarios is not None else 0)
-        options: dict[str, Any] = {"preview_fn": preview_fn, "n": n}
+        options: dict[str, Any] = {"preview_fn": preview_fn, "n": n, "preview_mode": preview_mode}
         if delay is not None:
             options["delay"] = delay
         self.preview = PreviewPanel(None, self.editor.assumptions, scenarios, product, **options)
+        self.editor.link = self.preview.link  # the editor's front end sends field values to the preview's
         self.run = RunPanel(None, self.editor.assumptions, scenarios, product, backend=backend, preview=self.preview,
                             **run_options)
         self.product = product
@@ -124,6 +147,15 @@ class Workbench(ipywidgets.VBox):
         return self.preview.result
 
     @property
+    def preview_mode(self) -> str:
+        """Where the previews of edits run: ``"browser"`` or ``"kernel"`` (settable)."""
+        return self.preview.preview_mode
+
+    @preview_mode.setter
+    def preview_mode(self, mode: str) -> None:
+        self.preview.preview_mode = mode
+
+    @property
     def job(self) -> Any:
         """The full run's Job on display (None before one)."""
         return self.run.job
@@ -151,7 +183,7 @@ class Workbench(ipywidgets.VBox):
 
     def _changed(self, _change: Any = None) -> None:
         inputs = self.inputs
-        self.preview.request(inputs)
+        self.preview.request(inputs, seq=self.editor.seq)
         self.run.set_inputs(inputs)
 
     def close(self) -> None:

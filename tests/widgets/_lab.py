@@ -115,6 +115,30 @@ class NotebookPage:
         return path
 
 
+_KERNEL_EVAL = """async (code) => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const future = w.sessionContext.session.kernel.requestExecute({ code, silent: false, store_history: false });
+  let out = "";
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === "stream") out += msg.content.text;
+    if (msg.header.msg_type === "error") out += `ERROR ${msg.content.ename}: ${msg.content.evalue}`;
+  };
+  await future.done;
+  return out;
+}"""
+
+
+def kernel_eval(page: Any, code: str) -> str:
+    """Run ``code`` in the open notebook's kernel (not as a cell) and return what it printed.
+
+    Raises AssertionError when it raised.
+    """
+    out = str(page.evaluate(_KERNEL_EVAL, code))
+    if "ERROR " in out:
+        raise AssertionError(f"kernel code raised: {out}")
+    return out
+
+
 def wait_text_change(page: Any, selector: str, old: str, timeout: float = 60_000) -> str:
     """Wait until the text of ``selector`` differs from ``old`` (and is not a placeholder); return it."""
     page.wait_for_function(

@@ -55,6 +55,28 @@ def test_the_plotly_bundle_is_the_packaged_plotly_js_gzipped():
     assert _assets.plotly_bundle() is packed  # compressed once per process
 
 
+def test_private_modules_are_inlined_once_each_whatever_imports_them(tmp_path, monkeypatch):
+    (tmp_path / "_shared.js").write_text("// @ts-check\nexport const base = 1;\n")
+    (tmp_path / "_util.js").write_text('// @ts-check\nimport { base } from "./_shared.js";\nexport const two = base + 1;\n')
+    (tmp_path / "w.js").write_text('import { base } from "./_shared.js";\nimport { two } from "./_util.js";\n'
+                                   "export default { two, base };\n")
+    monkeypatch.setattr(_assets, "JS_DIR", tmp_path)
+    _assets.esm.cache_clear()
+    try:
+        text = _assets.esm("w")
+    finally:
+        _assets.esm.cache_clear()
+    assert text.count("export const base = 1;") == 1 and text.count("export const two") == 1
+    assert "import" not in text and "@ts-check" not in text
+    assert text.index("export const base") < text.index("export const two")
+
+
+def test_the_preview_panel_carries_the_browser_preview_and_the_display_port():
+    text = _assets.esm("preview_panel")
+    assert "export class BrowserPreview" in text and "export function histogram" in text
+    assert text.count("export class Assembler") == 1  # _shared.js once, though two modules import it
+
+
 def test_one_style_sheet_serves_every_widget():
     from livecalc_lab.widgets import DatasetBrowser, PreviewPanel
 

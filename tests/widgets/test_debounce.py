@@ -130,3 +130,26 @@ def test_wait_idle_times_out_and_a_closed_runner_refuses_requests():
     runner.close()
     with pytest.raises(RuntimeError, match="closed"):
         runner.request(2)
+
+
+def test_superseding_drops_the_waiting_request_and_discards_the_running_one():
+    """A request answered elsewhere (the browser preview): nothing earlier is shown after it."""
+    started, release = threading.Event(), threading.Event()
+    shown: list[Outcome] = []
+
+    def slow(x: int) -> int:
+        started.set()
+        release.wait(10)
+        return x
+
+    runner = LatestRunner(slow, shown.append, delay=0.0)
+    runner.request(1)
+    assert started.wait(10)
+    runner.request(2)  # waits behind the running call
+    assert runner.supersede() == 3 and runner.latest == 3
+    release.set()
+    assert runner.wait_idle(10)
+    assert shown == [] and runner.runs == 1 and runner.discarded == 1  # 1 ran and was dropped; 2 never ran
+    runner.request(4)
+    assert runner.wait_idle(10) and [o.value for o in shown] == [4]
+    runner.close()

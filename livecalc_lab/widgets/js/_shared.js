@@ -215,3 +215,47 @@ export function binCentres(edges) {
   }
   return { x, width };
 }
+
+/**
+ * @typedef {{ text: string, kind: string }} FieldValue
+ * @typedef {{ kind: "fields", seq: number, field: string, values: Record<string, FieldValue> }
+ *          | { kind: "base", seq: number }} BusMessage
+ *   What the assumptions editor's front end tells a browser preview of the same workbench: every field's
+ *   text after an edit of `field`, or that the edit was one the fields do not hold (a table cell, revert, save).
+ */
+
+/**
+ * The page's channel between the views of one workbench (the editor's and the preview's front ends are
+ * separate widgets, rendered in one page): an EventTarget on the page, events named "lc:<link>".
+ * @returns {EventTarget}
+ */
+export function pageBus() {
+  const g = /** @type {{ __livecalcBus?: EventTarget }} */ (/** @type {unknown} */ (globalThis));
+  if (!g.__livecalcBus) g.__livecalcBus = new EventTarget();
+  return g.__livecalcBus;
+}
+
+/**
+ * Tell the views listening on `link` about an edit.
+ * @param {string} link
+ * @param {BusMessage} message
+ */
+export function publish(link, message) {
+  if (link) pageBus().dispatchEvent(new CustomEvent(`lc:${link}`, { detail: message }));
+}
+
+/**
+ * The next edit number of this page: edits are numbered in the order they are typed, whatever widget
+ * or view they come from, so that a result can be told older or newer than another.
+ * @returns {number}
+ */
+export function nextSeq() {
+  const g = /** @type {{ __livecalcSeq?: number }} */ (/** @type {unknown} */ (globalThis));
+  g.__livecalcSeq = (g.__livecalcSeq || 0) + 1;
+  return g.__livecalcSeq;
+}
+
+/** Wall-clock time in seconds since the epoch, as Python's time.time() (for stamps compared across both). */
+export function wallSeconds() {
+  return (performance.timeOrigin + performance.now()) / 1000;
+}

@@ -2,8 +2,10 @@
 // AssumptionsEditor front end: the product's parameters and the scenario spec as inputs with units,
 // the mortality / lapse tables as an editable grid beside their multiplier, the diff against the
 // saved version, and "Save as new version". Every edit goes to the kernel, which validates it
-// (errors come back per field) and debounces the preview.
-import { f64, h, requestTransfer } from "./_shared.js";
+// (errors come back per field) and debounces the preview. Edits are numbered in the page (seq), and in
+// a workbench (`link` set) every field's text is also published on the page bus after each edit, for
+// the preview's front end to compute in the browser (_browser_preview.js).
+import { f64, h, nextSeq, publish, requestTransfer } from "./_shared.js";
 
 /**
  * @typedef {{ id: string, group: string, label: string, unit: string, kind: "float" | "int", value: string,
@@ -13,7 +15,7 @@ import { f64, h, requestTransfer } from "./_shared.js";
  * @typedef {{ saved_version?: string, version?: string, saved_path?: string, parameters?: [string, string, string][],
  *             tables?: [string, number, number][], cells?: Record<string, [number, string][]> }} Diff
  * @typedef {{ fields: FieldState[], errors: Record<string, string>, tables: TableInfo[], diff: Diff,
- *             version: string, message: string }} EditorState
+ *             version: string, message: string, link: string }} EditorState
  */
 
 /** A rate as shown in the grid: 6 significant digits (the full value is what an edit starts from). */
@@ -29,6 +31,29 @@ function render({ model, el }) {
   /** @type {Map<string, HTMLElement>} */
   const fieldErrors = new Map();
 
+  /**
+   * Send an edit to the kernel, numbered; tell a browser preview of the workbench too.
+   * @param {Record<string, any>} content
+   * @param {string} [field]  the field edited (else the edit is one the fields do not hold)
+   */
+  const sendEdit = (content, field) => {
+    const seq = nextSeq();
+    model.send({ ...content, seq });
+    const link = model.get("link");
+    if (!link) return;
+    if (field === undefined) {
+      publish(link, { kind: "base", seq });
+      return;
+    }
+    /** @type {Record<string, import("./_shared.js").FieldValue>} */
+    const values = {};
+    for (const f of model.get("fields") || []) {
+      const input = (inputs.get(f.id) || [])[0];
+      values[f.id] = { text: input ? input.value : f.value, kind: f.kind };
+    }
+    publish(link, { kind: "fields", seq, field, values });
+  };
+
   /** @param {FieldState} f */
   const makeInput = (f) => {
     const input = /** @type {HTMLInputElement} */ (h("input", {
@@ -36,7 +61,7 @@ function render({ model, el }) {
       "data-field": f.id, "aria-label": `${f.group} ${f.label}`, title: `saved: ${f.saved}`,
       oninput: () => {
         for (const other of inputs.get(f.id) || []) if (other !== input) other.value = input.value;
-        model.send({ type: "edit", field: f.id, text: input.value });
+        sendEdit({ type: "edit", field: f.id, text: input.value }, f.id);
       },
     }));
     if (!inputs.has(f.id)) inputs.set(f.id, []);
@@ -52,10 +77,10 @@ function render({ model, el }) {
   const diffBox = h("div", { class: "lc-diff" });
   const message = h("div", { class: "lc-note" });
   const saveButton = /** @type {HTMLButtonElement} */ (h("button", {
-    class: "lc-button lc-save", onclick: () => model.send({ type: "save" }),
+    class: "lc-button lc-save", onclick: () => sendEdit({ type: "save" }),
   }, "Save as new version"));
   const revertButton = /** @type {HTMLButtonElement} */ (h("button", {
-    class: "lc-button lc-revert", onclick: () => model.send({ type: "revert" }),
+    class: "lc-button lc-revert", onclick: () => sendEdit({ type: "revert" }),
   }, "Revert"));
   const tablesBox = h("div", { class: "lc-tables" }, h("div", { class: "lc-group" }, "Tables"), tabs, gridHead, gridWrap,
     gridErrors);
@@ -176,7 +201,7 @@ function render({ model, el }) {
       if (keep && text !== old) {
         const v = Number(text);
         if (text.trim() !== "" && Number.isFinite(v)) g.values[r * g.columns.length + c] = v;
-        model.send({ type: "cell", table: g.name, row: r, column: g.columns[c], text });
+        sendEdit({ type: "cell", table: g.name, row: r, column: g.columns[c], text });
       }
     };
     input.addEventListener("keydown", (ev) => {
