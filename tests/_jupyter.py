@@ -33,7 +33,7 @@ from _servers import ROOT, free_port, stop_group, wait_for_port
 LABEXT = ROOT / "labextension"
 EXTENSION_NAME = "livecalc-lab"
 # npm's download cache, fixed when this module is imported: pytest-jupyter points HOME at a
-# temporary folder for each test, and an `npm ci` there must not download everything again.
+# temporary folder for each test, and an `npm install` there must not download everything again.
 NPM_CACHE = os.environ.get("npm_config_cache") or str(Path.home() / ".npm")
 
 
@@ -59,10 +59,14 @@ def npm(*args: str, cwd: Path = LABEXT, timeout: float = 600, env: dict[str, str
 
 
 def ensure_node_modules() -> Path:
-    """``labextension/node_modules``, installed with ``npm ci`` from the lock file when absent."""
+    """``labextension/node_modules``, installed with ``npm install`` (as the build hook does) when absent.
+
+    Not ``npm ci``: the lock file cannot list an optional platform package that the npm registry
+    reachable here does not serve, and ``npm ci`` refuses a lock file without it.
+    """
     modules = LABEXT / "node_modules"
     if not (modules / "@jupyter" / "builder").is_dir():
-        npm("ci", "--no-audit", "--no-fund", "--loglevel=error")
+        npm("install", "--no-audit", "--no-fund", "--loglevel=error")
     return modules
 
 

@@ -72,7 +72,7 @@ def container(blob_env: str) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
-    """``labextension/node_modules`` (``npm ci`` when absent); skips only without node/npm, saying why."""
+    """``labextension/node_modules`` (``npm install`` when absent); skips only without node/npm, saying why."""
     reason = node_missing()
     if reason:
         pytest.skip(reason)
