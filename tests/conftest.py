@@ -25,6 +25,16 @@ settings.register_profile("livecalc", deadline=None)
 settings.load_profile("livecalc")
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private ``$LIVECALC_HOME`` (job records, partials, saved assumption sets, config) for one test.
+
+    Folders whose every test needs one make it autouse in their conftest.
+    """
+    monkeypatch.setenv("LIVECALC_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test gets its own metadata cache (nothing is written to ~/.cache) and an empty sample cache."""

@@ -11,10 +11,9 @@ import livecalc_lab as lc
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _own_home(home: Path) -> Path:
     """Job records and partials of each test in their own $LIVECALC_HOME."""
-    monkeypatch.setenv("LIVECALC_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+    return home
 
 
 @pytest.fixture(scope="session")
