@@ -195,6 +195,11 @@ def preview(dataset: Any, assumptions: Any = None, scenarios: Any = None, produc
     Returns
     -------
     PreviewResult
+        A dataset with no policy (N = 0, e.g. a filter that matches nothing) is valued
+        exactly, as ``lc.run`` values an empty portfolio: every total, per-scenario value
+        and statistic is 0, ``sample_size`` and ``total_rows`` are 0, and the interval is
+        (0, 0) with standard error 0 (nothing is estimated). Not an error, so a filter
+        being edited live never breaks the preview; the counts show that it is empty.
 
     Raises
     ------

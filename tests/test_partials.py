@@ -63,6 +63,22 @@ def test_savings_chunks_merge_to_the_one_pass_result(cuts):
     assert res.guarantee_cost == ref.guarantee_cost
 
 
+@pytest.mark.parametrize("product", ["basic_term_s", "savings_ex4"])
+def test_an_empty_chunk_changes_nothing_and_alone_values_to_zero(product):
+    pols = TERM[product] if product in TERM else dataclasses.replace(SAVINGS, frame=SAVINGS.frame[:200])
+    empty = dataclasses.replace(pols, frame=pols.frame[:0])
+    chunks = [empty, *_chunks(pols, [pols.frame.height // 2]), empty]
+    spec = None if product in TERM else SPEC  # term chunks are valued without scenarios (as jobs do)
+    parts = [value_chunk(c, ASET, product, spec) for c in chunks]
+    with_empty = finish(merge(parts), ASET, SPEC)
+    _same(with_empty, finish(merge(parts[1:-1]), ASET, SPEC))
+    _same(with_empty, lc.run(pols, product=product, scenarios=SPEC))
+    alone = finish(merge(parts[:1]), ASET, SPEC)
+    _same(alone, lc.run(empty, product=product, scenarios=SPEC))
+    assert set(alone.totals.values()) == {0.0} and alone.tvog == 0.0 and alone.statistics.std == 0.0
+    assert alone.per_scenario.height == SPEC.n
+
+
 def test_checksum_detects_a_doubled_or_missing_chunk():
     chunks = _chunks(TERM["basic_term_s"], [3000, 6000])
     parts = [value_chunk(c, ASET, "basic_term_s") for c in chunks]

@@ -78,6 +78,20 @@ def test_a_filtered_dataset_counts_the_rows_that_pass(portfolio):
     assert p.pv_net_cf == full.pv_net_cf
 
 
+@pytest.mark.parametrize("product, path", [
+    ("basic_term_s", ROOT / "livecalc_lab" / "demo" / "policies" / "model_point_table.csv"),
+    ("savings_ex4", ROOT / "livecalc_lab" / "demo" / "policies" / "savings_model_points.csv")])
+def test_a_filter_that_matches_nothing_previews_to_exactly_zero(product, path):
+    ds = lc.open_dataset(path, filter="age_at_entry > 200")
+    for scenarios in (None, SPEC):
+        p = preview(ds, scenarios=scenarios, product=product)
+        assert p.total_rows == p.sample_size == p.n_model_points == 0
+        assert set(p.totals.values()) == {0.0} and p.ci95 == (0.0, 0.0) and p.std_error == 0.0
+    assert p.per_scenario.height == SPEC.n and not p.per_scenario.drop("scenario").to_numpy().any()
+    assert (p.statistics.n, p.statistics.mean, p.statistics.std) == (SPEC.n, 0.0, 0.0)
+    assert set(p.statistics.cte.values()) == {0.0} and p.tvog == 0.0
+
+
 def test_savings_preview(tmp_path):
     src = ROOT / "tests" / "data" / "lifelib-savings" / "model_points_bench10k.csv"
     path = tmp_path / "savings.csv"

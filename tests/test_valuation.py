@@ -177,3 +177,32 @@ def test_new_business_starts_in_force():
 def test_bad_assumptions_argument_is_a_type_error():
     with pytest.raises(TypeError, match="assumptions must be"):
         lc.run(assumptions=42)
+
+
+# --------------------------------------------------------------------------------------
+# An empty portfolio (a header-only file) values to zero, with or without scenarios
+# --------------------------------------------------------------------------------------
+
+EMPTY_SOURCES = {"basic_term_s": demo_policies_path("basic_term_s"),
+                 "savings_ex4": "tests/data/lifelib-savings/model_points_bench10k.csv"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("product", sorted(EMPTY_SOURCES))
+def test_an_empty_portfolio_values_to_zero_under_scenarios(product, fmt, tmp_path):
+    path = tmp_path / f"empty.{fmt}"
+    header = pl.read_csv(EMPTY_SOURCES[product], n_rows=1).head(0)
+    header.write_csv(path) if fmt == "csv" else header.write_parquet(path)
+    det = lc.run(path, product=product, cashflows=True)
+    sto = lc.run(path, product=product, scenarios=lc.hull_white(n=50), cashflows=True)
+    for res in (det, sto):
+        assert res.n_model_points == 0 and res.n_policies == 0 and res.per_policy.height == 0
+        assert set(res.totals.values()) == {0.0}
+        assert res.cashflows.height == 0 or not res.cashflows.drop(res.cashflows.columns[0]).to_numpy().any()
+    assert sto.totals == det.totals
+    assert sto.per_scenario.height == 50
+    assert not sto.per_scenario.drop("scenario").to_numpy().any()
+    stats = sto.statistics
+    assert (stats.n, stats.mean, stats.std, stats.min, stats.max) == (50, 0.0, 0.0, 0.0, 0.0)
+    assert set(stats.percentiles.values()) == set(stats.cte.values()) == {0.0}
+    assert sto.tvog == 0.0 and sto.pv_net_cf_ce == 0.0

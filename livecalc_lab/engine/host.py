@@ -562,6 +562,14 @@ class Engine:
         -------
         ndarray, shape (n_scenarios, n_lines) of ``_abi.EXACT_DTYPE``
             sum_t fl(cf[k, t] * D[s, t]), exactly; round with :meth:`exact_round`.
+            With ``n_months == 0`` (an empty portfolio) every sum is an exact zero.
+
+        Raises
+        ------
+        ValueError
+            The discount factors cover fewer months than the cashflows.
+        EngineError
+            The engine call failed.
         """
         cf = np.ascontiguousarray(cashflows, dtype=np.float64)
         n_lines, n_months = cf.shape
@@ -572,7 +580,10 @@ class Engine:
             raise ValueError(f"discount factors cover {D2.shape[1]} months, the cashflows {n_months}")
         S = D2.shape[0]
         inst = self._instance()
-        arena = _Arena(inst, {"cf": cf.nbytes, "disc": D2.nbytes, "out": S * n_lines * _abi.EXACT_DTYPE.itemsize})
+        # An empty portfolio projects zero months (and an empty set, zero scenarios): the sums
+        # are then empty, and the kernel still needs valid (non-NULL) buffers, so none is sized 0.
+        arena = _Arena(inst, {"cf": max(cf.nbytes, 8), "disc": max(D2.nbytes, 8),
+                              "out": max(S * n_lines * _abi.EXACT_DTYPE.itemsize, 8)})
         try:
             arena.write("cf", cf)
             arena.write("disc", D2)

@@ -420,3 +420,13 @@ def test_empty_portfolio(engine, basis_s):
     assert out.pv.shape == (_abi.N_PV, 0)
     assert out.totals.tolist() == [0.0] * _abi.N_PV
     assert out.cashflows.shape == (_abi.N_CF, 0)
+
+
+def test_discount_totals_of_no_months_are_exact_zeros(engine):
+    """An empty portfolio's cashflows span no months: each scenario's sum is empty (0), not a bad call."""
+    cf = np.zeros((5, 0))
+    per_scen = engine.discount_totals(cf, np.zeros((7, 0)))
+    assert per_scen.shape == (7, 5) and per_scen.dtype == _abi.EXACT_DTYPE
+    assert engine.exact_round(per_scen).tolist() == [[0.0] * 5] * 7
+    assert engine.exact_round(engine.discount_totals(cf, np.zeros(0))).tolist() == [[0.0] * 5]
+    assert engine.discount_totals(np.ones((5, 3)), np.ones((0, 3))).shape == (0, 5)  # no scenarios

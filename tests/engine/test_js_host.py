@@ -104,7 +104,8 @@ def test_scenarios_discounting_and_exact_sums_match_the_python_host(engine, run_
                    totals: val.totals, pv_alt: val.pv_alt[4], acc, round: e.exactRound(both),
                    disc: e.exactRound(e.discountTotals(f64(input.cf), 2, input.T, f64(input.disc),
                                                        { nScen: 3, discStride: input.T })),
-                   shared: e.discountTotals(f64(input.cf), 2, input.T, e.discountFactors(b, input.T), { rounded: true }) };
+                   shared: e.discountTotals(f64(input.cf), 2, input.T, e.discountFactors(b, input.T), { rounded: true }),
+                   empty: e.discountTotals(new Float64Array(0), 2, 0, new Float64Array(0), { nScen: 3, rounded: true }) };
         """, {"wasm": str(ENGINE_PATH), "zcb": zcb.tolist(), "x": x.tolist(), "alt": alt.tolist(),
               "hw": {"a": 0.07, "sigma": 0.012, "fund_sigma": 0.2, "fund_excess": 0.01, "seed": str(2**40 + 3)},
               "cf": cf.ravel().tolist(), "T": T, "disc": disc.ravel().tolist(), **_input(basis, frame)})
@@ -120,3 +121,4 @@ def test_scenarios_discounting_and_exact_sums_match_the_python_host(engine, run_
     assert out["round"] == [math.fsum(x), math.fsum(x[:3])]
     assert out["disc"] == engine.exact_round(engine.discount_totals(cf, disc)).ravel().tolist()
     assert out["shared"] == engine.exact_round(engine.discount_totals(cf, v)).ravel().tolist()
+    assert out["empty"] == [0.0] * 6  # an empty portfolio: no months, each scenario's sum is 0

@@ -146,3 +146,17 @@ def test_cancel_stops_the_job_and_a_resubmit_finishes_it(book, local, tmp_path, 
         assert again.result(timeout=60).pv_net_cf == lc.run(book).pv_net_cf
     finally:
         lc_backend.close()
+
+
+def test_a_filter_that_empties_chunks_gives_the_run_of_what_passes(book, local):
+    """Chunks whose rows the filter all drops are empty partials: legal, and they change nothing."""
+    ds = lc.open_dataset(book, filter="policy_id <= 500")
+    job = lc.submit(ds, scenarios=SPEC, backend=local, chunk_bytes=chunk_bytes_for(book, 3))
+    assert len(job.spec.chunks) == 3
+    res = job.result(timeout=120)
+    same_result(res, lc.run(ds, scenarios=SPEC))
+    assert res.n_model_points == 500
+    nothing = lc.submit(lc.open_dataset(book, filter="policy_id <= 0"), scenarios=SPEC, backend=local,
+                        chunk_bytes=chunk_bytes_for(book, 2)).result(timeout=120)
+    assert nothing.n_model_points == 0 and set(nothing.totals.values()) == {0.0} and nothing.tvog == 0.0
+    assert nothing.per_scenario.height == SPEC.n and nothing.statistics.std == 0.0

@@ -415,8 +415,10 @@ export class Engine {
     if ((discStride && discStride < nMonths) || (nScen > 0 && D.length < need)) {
       throw new RangeError(`discount factors cover ${D.length} values, the cashflows need ${need}`);
     }
-    const arena = new Arena(this, { cf: cf.byteLength, disc: D.byteLength, out: nScen * nLines * EXACT_BYTES,
-      values: rounded ? 8 * nScen * nLines : 0 });
+    // An empty portfolio projects zero months (an empty set: zero scenarios): the sums are then
+    // empty, and the kernel still needs valid (non-NULL) buffers, so none is sized 0.
+    const arena = new Arena(this, { cf: Math.max(cf.byteLength, 8), disc: Math.max(D.byteLength, 8),
+      out: Math.max(nScen * nLines * EXACT_BYTES, 8), values: rounded ? Math.max(8 * nScen * nLines, 8) : 0 });
     try {
       arena.write("cf", cf);
       arena.write("disc", D);
