@@ -97,19 +97,13 @@ def interval(y: np.ndarray, N: int, estimate: float) -> tuple[tuple[float, float
 
 
 def _rows(ds: Any) -> int:
-    """Rows of the dataset after its filter (one pass over the filter's columns when there is a filter)."""
-    if ds.filter is None:
-        return int(ds.metadata.rows)
-    from livecalc_lab.data._cache import memo_get, memo_put
-    from livecalc_lab.data.problems import ProblemLog
+    """``N``: rows of the dataset after its filter (a served dataset's filter is applied by its service).
 
-    key = f"filtered-rows:{ds.source.to_json()}:{ds.version}"
-    hit = memo_get(key, ttl=None)
-    if hit is not None:
-        return int(hit)
-    n = sum(b.frame.height for ref in ds._plan(64 << 20) for b in ds._normalised(ref, ProblemLog()))
-    memo_put(key, n)
-    return n
+    :meth:`Dataset.filtered_rows <livecalc_lab.data.Dataset.filtered_rows>` locally,
+    :meth:`RemoteDataset.filtered_rows <livecalc_lab.api.client.RemoteDataset.filtered_rows>`
+    (the service's count, sent with the metadata) for a dataset served by a Data API.
+    """
+    return int(ds.filtered_rows())
 
 
 @dataclass

@@ -55,8 +55,13 @@ def _columns(columns: dict[str, pl.DataType]) -> list[dict[str, str]]:
     return [{"name": name, "dtype": str(dtype)} for name, dtype in columns.items()]
 
 
-def metadata_body(dataset_id: str, title: str, source_type: str, meta: Any, version: str | None) -> dict[str, Any]:
-    """The metadata answer (camelCase) from a :class:`~livecalc_lab.data.Metadata`."""
+def metadata_body(dataset_id: str, title: str, source_type: str, meta: Any, version: str | None,
+                  filtered_rows: int) -> dict[str, Any]:
+    """The metadata answer (camelCase) from a :class:`~livecalc_lab.data.Metadata`.
+
+    ``filtered_rows`` is the rows after the dataset's filter
+    (:meth:`Dataset.filtered_rows <livecalc_lab.data.Dataset.filtered_rows>`), sent as ``filteredRows``.
+    """
     return {
         "datasetId": dataset_id,
         "title": title,
@@ -64,6 +69,7 @@ def metadata_body(dataset_id: str, title: str, source_type: str, meta: Any, vers
         "format": meta.format,
         "parts": meta.parts,
         "rows": meta.rows,
+        "filteredRows": filtered_rows,
         "bytes": meta.bytes,
         "columns": _columns(meta.columns),
         "version": version,

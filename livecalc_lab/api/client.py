@@ -248,6 +248,21 @@ class RemoteDataset:
             self._metadata = Metadata(self, fields["rows"], fields["bytes"], columns, fields["format"], fields["parts"])  # type: ignore[arg-type]
         return self._metadata
 
+    def filtered_rows(self) -> int:
+        """Rows after the service-side filter of the dataset (as :meth:`Dataset.filtered_rows`), from the metadata.
+
+        Raises
+        ------
+        DataError
+            The service does not report ``filteredRows`` (a service older than this client).
+        """
+        _ = self.metadata
+        rows = self._fields.get("filteredRows")
+        if rows is None:
+            raise DataError(f"{self.label}: the Data API does not report filteredRows (rows after the dataset's "
+                            "filter); upgrade the service to preview this dataset")
+        return int(rows)
+
     @property
     def version(self) -> str | None:
         """The content version the service reported with the metadata."""

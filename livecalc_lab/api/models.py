@@ -87,6 +87,11 @@ class MetadataBody(_Body):
     format: str = Field(description="csv, parquet or sql")
     parts: int
     rows: int = Field(description="rows stored, before any filter")
+    filtered_rows: Optional[int] = Field(
+        default=None, ge=0,
+        description="rows after the dataset's filter (configured with the service; equal to rows without one): "
+                    "the population a sample is drawn from",
+    )
     bytes: int
     columns: list[Column]
     version: Optional[str] = Field(description="content version: xxh3 hash (files), ETag (blobs), label (SQL)")

@@ -122,10 +122,11 @@ def build_router(state: "ServiceState") -> APIRouter:
             raise HTTPException(503, registry.redact(entry, str(exc))) from None
 
     def metadata_arrow(op: "Opened") -> bytes:
-        """The metadata as Arrow (its JSON body in the schema metadata)."""
+        """The metadata as Arrow (its JSON body in the schema metadata); a filtered dataset's rows are counted here."""
         try:
             meta = op.dataset.metadata
-            body = _bodies.metadata_body(op.entry.id, op.entry.title, op.entry.source.type, meta, op.version)
+            body = _bodies.metadata_body(op.entry.id, op.entry.title, op.entry.source.type, meta, op.version,
+                                         op.dataset.filtered_rows())
             return _bodies.metadata_arrow(body, meta.columns)
         except DataError as exc:
             raise HTTPException(503, registry.redact(op.entry, str(exc))) from None
@@ -171,7 +172,7 @@ def build_router(state: "ServiceState") -> APIRouter:
 
     @router.get("/datasets/{dataset_id}/metadata", response_model=None, tags=["datasets"],
                 responses={**_arrow_or_json(MetadataBody, "rows, bytes, columns and version"), **_errors(401, 403, 404, 422, 503)},
-                summary="Rows, bytes, columns and version, without loading the data")
+                summary="Rows (stored, and after the dataset's filter), bytes, columns and version, without loading the data")
     async def metadata(dataset_id: DatasetId, request: Request, caller: Caller) -> Response:
         op = await opened_now(visible(caller, dataset_id))
         arrow = await cached((op.entry.id, op.version, "metadata"), lambda: metadata_arrow(op))

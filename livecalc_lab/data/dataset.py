@@ -101,6 +101,38 @@ class Dataset:
         self._metadata = Metadata(self, *args)
         return self._metadata
 
+    def filtered_rows(self) -> int:
+        """Rows of the dataset after its filter: the population size ``N`` a sample stands for.
+
+        Without a filter this is ``metadata.rows`` (nothing read). With one, a
+        pass over the policy (and filter) columns counts the rows that pass it;
+        the count is kept in process memory under the source (with its filter),
+        its content version and the credential, as :meth:`sample` keeps samples,
+        so it is counted once per version (an unversioned source, or local files
+        changed since opening, are counted again every time).
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        DataError
+            A bad value in a column the filter or the policy schema needs (file, row, column, value).
+        """
+        if self.filter is None:
+            return int(self.metadata.rows)
+        key = None
+        if self.version is not None and self._backend_unchanged():
+            key = f"filtered-rows:{self.source.to_json()}:{self.version}:{hash(repr(self._credential))}"
+            hit = memo_get(key, ttl=None)
+            if hit is not None:
+                return int(hit)
+        n = sum(b.frame.height for ref in self._plan(64 << 20) for b in self._normalised(ref, ProblemLog()))
+        if key is not None:
+            memo_put(key, n)
+        return n
+
     @property
     def columns(self) -> dict[str, pl.DataType]:
         """The columns as read (see :attr:`Metadata.columns`)."""

@@ -14,6 +14,7 @@ BOOK_ROWS = 20_000
 ISSUER = AUDIENCE = "livecalc"
 START_SECONDS = 60
 MAX_SAMPLE = 50_000
+OLDER_FILTER = "age_at_entry >= 40"  # the service-side filter of the dataset ``older``
 
 
 def hs256(claims: dict[str, Any], key: bytes, header: dict[str, Any] | None = None) -> str:

@@ -2,10 +2,11 @@
 
 The session's service registers a 20,000-policy Parquet file (``book``), the same file as a blob
 in Azurite (``blob``; left out, and its tests skipped, only when Azurite cannot start), the
-bundled CSV portfolio (``demo``), a dataset readable with an extra scope (``restricted``) and an
-assumption-set folder (``basis``). It accepts HS256 tokens signed with a test secret, RS256 tokens
-signed by a key whose public half is a PEM file, and RS256/ES256 tokens whose keys are in a JWKS
-file, chosen by ``kid``. ``start_service`` starts further services from other configurations.
+bundled CSV portfolio (``demo``), a dataset readable with an extra scope (``restricted``), the
+book with a service-side filter (``older``: ``OLDER_FILTER``) and an assumption-set folder
+(``basis``). It accepts HS256 tokens signed with a test secret, RS256 tokens signed by a key
+whose public half is a PEM file, and RS256/ES256 tokens whose keys are in a JWKS file, chosen
+by ``kid``. ``start_service`` starts further services from other configurations.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 
 from _servers import start_livecalc_service, stop_group
 
-from api_support import AUDIENCE, BOOK_ROWS, ISSUER, MAX_SAMPLE, START_SECONDS, hs256, service_env  # noqa: F401
+from api_support import AUDIENCE, BOOK_ROWS, ISSUER, MAX_SAMPLE, OLDER_FILTER, START_SECONDS, hs256, service_env  # noqa: F401
 
 
 @dataclass
@@ -166,6 +167,11 @@ title = "lifelib BasicTerm_S model points"
 uri = "restricted.parquet"
 title = "Readable with pricing:read too"
 scopes = ["pricing:read"]
+
+[datasets.older]
+uri = "{book}"
+title = "The book, policies issued at 40 or over"
+filter = "{OLDER_FILTER}"
 
 {blob}
 [assumptions.basis]

@@ -11,7 +11,7 @@ import livecalc_lab as lc
 from livecalc_lab.api.client import DataApiClient, RemoteDataset, split_dataset_url
 from livecalc_lab.errors import AuthError, DataError
 
-from api_support import MAX_SAMPLE
+from api_support import BOOK_ROWS, MAX_SAMPLE, OLDER_FILTER
 
 REMOTE = ["book", pytest.param("blob", marks=pytest.mark.azurite), "demo"]
 
@@ -65,6 +65,47 @@ def test_validate_through_the_service(service, tmp_path):
     assert len(a) == len(b) and not a.ok
     assert [p.row for p in a.problems] == [p.row for p in b.problems]
     assert remote.validate(assumption_set="basis").ok == local.validate().ok
+
+
+def _same_preview(a, b) -> None:
+    """Two previews with the same numbers, bit for bit (they differ only in the source's label and timings)."""
+    skip = {"source", "elapsed_seconds", "engine_seconds"}
+    da, db = a.to_dict(), b.to_dict()
+    assert {k: v for k, v in da.items() if k not in skip} == {k: v for k, v in db.items() if k not in skip}
+    assert a.ci95 == b.ci95 and a.std_error == b.std_error and a.pv_net_cf == b.pv_net_cf
+    if a.per_scenario is not None:
+        assert_frame_equal(a.per_scenario, b.per_scenario, check_exact=True)
+
+
+def test_preview_of_a_served_dataset_is_the_local_preview(service):
+    remote = lc.open_dataset(f"livecalc+{service.url}/datasets/book", token=service.token())
+    spec = lc.hull_white(n=5, seed=2)
+    a = lc.preview(remote, scenarios=spec, n=2_000, sample_seed=11)
+    b = lc.preview(service.local["book"], scenarios=spec, n=2_000, sample_seed=11)
+    _same_preview(a, b)
+    assert (a.sample_size, a.total_rows, a.n_model_points) == (2_000, BOOK_ROWS, BOOK_ROWS)
+    assert a.std_error > 0 and a.source == remote.label
+    assert remote.filtered_rows() == remote.metadata.rows == BOOK_ROWS
+
+
+def test_preview_of_a_filtered_served_dataset_scales_by_the_filtered_rows(service):
+    import polars as pl
+
+    remote = lc.open_dataset(f"livecalc+{service.url}/datasets/older", token=service.token())
+    counted = pl.scan_parquet(service.local["book"]).filter(pl.col("age_at_entry") >= 40).select(pl.len()).collect().item()
+    assert 0 < counted < BOOK_ROWS
+    assert remote.metadata.rows == BOOK_ROWS and remote.filtered_rows() == counted
+    a = lc.preview(remote, n=1_000, sample_seed=5)
+    assert a.total_rows == a.n_model_points == counted and a.sample_size == 1_000
+    _same_preview(a, lc.preview(lc.open_dataset(service.local["book"], filter=OLDER_FILTER), n=1_000, sample_seed=5))
+
+
+def test_a_service_without_filtered_rows_cannot_give_the_population(service):
+    remote = lc.open_dataset(f"livecalc+{service.url}/datasets/demo", token=service.token())
+    _ = remote.metadata
+    del remote._fields["filteredRows"]  # as a service older than the client answers
+    with pytest.raises(DataError, match="does not report filteredRows"):
+        lc.preview(remote, n=10)
 
 
 def test_the_client_lists_datasets_in_snake_case(service):

@@ -49,6 +49,7 @@ def test_metadata_is_the_data_layers(service, dsid, local):
     meta = local.metadata
     assert body["datasetId"] == dsid
     assert (body["rows"], body["bytes"], body["format"], body["parts"]) == (meta.rows, meta.bytes, meta.format, meta.parts)
+    assert body["filteredRows"] == meta.rows  # no filter
     assert body["columns"] == [{"name": k, "dtype": str(v)} for k, v in meta.columns.items()]
     assert body["version"] == local.version and body["version"]
     assert body["sourceType"] == local.source.type
@@ -107,7 +108,7 @@ def test_the_largest_seed_is_accepted_and_one_more_is_not(service, local, dsid):
 def test_datasets_lists_each_with_its_figures(service):
     body = service.get("/datasets").json()
     items = {d["id"]: d for d in body["datasets"]}
-    assert {"book", "demo", "restricted"} <= set(items) and set(items) <= {"book", "demo", "restricted", "blob"}
+    assert {"book", "demo", "restricted", "older"} <= set(items) <= {"book", "demo", "restricted", "older", "blob"}
     book = lc.open_dataset(service.local["book"])
     assert items["book"] == {
         "id": "book", "title": "Synthetic term book, 20,000 policies", "sourceType": "local", "rows": BOOK_ROWS,

@@ -107,6 +107,8 @@ def test_filter_is_checked_and_applied(tmp_path):
     want = frame.filter((pl.col("region") == "UK") & (pl.col("age_at_entry") >= 40))["policy_id"].sort().to_list()
     assert ds.read().frame["policy_id"].sort().to_list() == want
     assert sorted(pl.concat([ds.read_chunk(c.id).frame for c in ds.iter_chunks(1)])["policy_id"].to_list()) == want
+    assert ds.filtered_rows() == len(want) < 500 and ds.metadata.rows == 500
+    assert lc.open_dataset(p).filtered_rows() == 500
     with pytest.raises(lc.DataError, match="unknown column 'regio'"):
         lc.open_dataset(p, filter="regio = 'UK'").read()
     with pytest.raises(lc.DataError, match=r"cannot compare 'region' \(text\) with 3 \(number\)"):
