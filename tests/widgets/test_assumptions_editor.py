@@ -79,9 +79,9 @@ def test_scenario_fields_edit_the_spec_and_are_checked_by_it():
 def test_a_grid_cell_edit_is_checked_strictly_and_counted_in_the_diff():
     ed = AssumptionsEditor()
     frame = ed.saved.tables["mortality"].frame
-    assert ed.edit_cell("mortality", 3, "2", "0.5") is None
+    assert ed.edit_cell("mortality", 3, "2", "0.0003") is None  # between policy years 1 and 3: select rates rise
     edited = ed.assumptions.tables["mortality"].frame
-    assert edited["2"][3] == 0.5 and edited.drop("2").equals(frame.drop("2"))
+    assert edited["2"][3] == 0.0003 and edited.drop("2").equals(frame.drop("2"))
     assert ed.diff["tables"] == [["mortality", 1, frame.height * frame.width]]
     assert ed.diff["cells"] == {"mortality": [[3, "2"]]}
     err = ed.edit_cell("mortality", 4, "2", "1.5")
@@ -92,7 +92,7 @@ def test_a_grid_cell_edit_is_checked_strictly_and_counted_in_the_diff():
 
 def test_the_grid_is_sent_as_a_chunked_transfer_of_the_current_values(messages):
     ed = AssumptionsEditor()
-    ed.edit_cell("mortality", 0, "0", "0.25")
+    ed.edit_cell("mortality", 0, "0", "0.0002")
     messages.clear()
     ed._handle({"type": "need", "what": "table", "name": "mortality", "id": "req-1"}, [])
     chunks = [(d["content"], b) for t, d, b in messages if t == "comm_msg" and d.get("method") == "custom"]
@@ -100,13 +100,13 @@ def test_the_grid_is_sent_as_a_chunked_transfer_of_the_current_values(messages):
     meta = chunks[0][0]["meta"]
     values = np.frombuffer(bytes(chunks[0][1][0]), "<f8").reshape(meta["rows"], len(meta["columns"]))
     assert meta["columns"] == ["0", "1", "2", "3", "4", "5"] and meta["label_columns"] == ["Age"]
-    assert values[0, 0] == 0.25 and meta["labels"][0][0] == "18"
+    assert values[0, 0] == 0.0002 and meta["labels"][0][0] == "18"
 
 
 def test_save_as_new_version_writes_a_loadable_content_hashed_set(home):
     ed = AssumptionsEditor()
     ed.edit(LAPSE, "0.9")
-    ed.edit_cell("mortality", 0, "0", "0.001")
+    assert ed.edit_cell("mortality", 0, "0", "0.0002") is None
     version = ed.assumptions.version
     folder = ed.save_version()
     assert folder.parent == home / "assumptions" and folder.name == version.split(":")[1][:16]
