@@ -167,7 +167,7 @@ def test_table_edits_and_edits_the_worker_refuses_are_previewed_in_the_kernel(bo
     runs = wb.preview.runner.runs
     table = wb.editor.tables[0]
     wb.editor._handle({"type": "cell", "table": table["name"], "row": 0, "column": table["editable"][0],
-                       "text": "0.001", "seq": 1}, [])
+                       "text": "0.0002", "seq": 1}, [])
     assert routes(messages)[-1]["via"] == "kernel"
     wb.preview.wait(60)
     assert wb.preview.runner.runs == runs + 1 and wb.preview.stamp["seq"] == 1
