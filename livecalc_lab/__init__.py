@@ -94,6 +94,9 @@ def __getattr__(name: str):  # noqa: ANN202 - lazy, so that importing livecalc_l
 
         return DataApiClient
     if name == "Workbench":  # imports anywidget, ipywidgets and plotly's helpers: only when asked for
+        from livecalc_lab._optional import require
+
+        require("anywidget", "widgets", "The workbench")
         from livecalc_lab.widgets import Workbench
 
         return Workbench

@@ -399,11 +399,12 @@ def to_excel(result: Any, path: str | os.PathLike[str]) -> Path:
         A table has more rows than an Excel sheet holds (1,048,575 below the
         header), or a text cell holds a control character XML cannot carry (the
         message names the sheet, row and column); nothing is written. Export
-        such a table with :func:`to_parquet`.
-    ImportError
-        ``openpyxl`` is not installed (``pip install 'livecalc-lab[excel]'``).
+        such a table with :func:`to_parquet`. Or ``openpyxl`` is not installed (the
+        message says ``pip install 'livecalc-lab[excel]'``).
     """
-    from openpyxl import Workbook
+    from livecalc_lab._optional import require
+
+    Workbook = require("openpyxl", "excel", "Excel export").Workbook
 
     held = rt.tables(result)
     meta = [(key, value) for key, _, value in rt.inputs(result) + rt.timings(result)]

@@ -312,14 +312,22 @@ def submit(dataset: Any, assumptions: Any = None, scenarios: Any = None, product
     DataError, AssumptionError
         The dataset or assumption set cannot be opened.
     JobError
-        A job that cannot be planned (e.g. scenarios not given as a spec).
+        A job that cannot be planned (e.g. scenarios not given as a spec), or
+        ``submit`` called while a worker process re-imports an unguarded main script.
+
+    Notes
+    -----
+    A relative local path is made absolute (against the current directory) before the
+    job is recorded, so any process, in any directory, can re-attach to the job and
+    resume it; the same file named either way is the same job.
     """
     from livecalc_lab.config import default_backend, open_configured
     from livecalc_lab.jobs import _storage
     from livecalc_lab.jobs.backends import make_backend
     from livecalc_lab.valuation import resolve_assumptions
 
-    ds = open_configured(dataset)
+    _refuse_in_bootstrapping_worker()
+    ds = _absolute_local(open_configured(dataset))
     aset = resolve_assumptions(assumptions)
     advice = None
     if backend is None:
@@ -355,6 +363,33 @@ def submit(dataset: Any, assumptions: Any = None, scenarios: Any = None, product
         job = Job(rec, advice)
     job._start(backend)
     return _watch(job, progress, wait)
+
+
+def _refuse_in_bootstrapping_worker() -> None:
+    """Raise when called while a new worker process imports the user's main script.
+
+    Local workers start by spawning a fresh interpreter that imports ``__main__``; a
+    script that calls ``lc.submit`` at top level, without ``if __name__ == "__main__":``,
+    would otherwise submit again from every worker and wait forever for itself.
+    """
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise JobError("lc.submit was called while a worker process was starting: the script that submits jobs "
+                       "must guard its top-level code with `if __name__ == \"__main__\":` (worker processes import "
+                       "the main script; see the multiprocessing guide's 'safe importing of main module')")
+
+
+def _absolute_local(ds: Any) -> Any:
+    """``ds`` with a relative local path made absolute (a job must not depend on the submitter's directory)."""
+    from livecalc_lab.data import Dataset, open_dataset
+
+    src = getattr(ds, "source", None)
+    if not isinstance(ds, Dataset) or src is None or src.type != "local" or "://" in src.uri:
+        return ds
+    if Path(src.uri).is_absolute():
+        return ds
+    return open_dataset(src.replace(uri=str(Path(src.uri).resolve())))
 
 
 def _watch(job: Job, progress: ProgressCallback | bool | None, wait: bool) -> Job:

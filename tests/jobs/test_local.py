@@ -42,6 +42,23 @@ def test_deterministic_job_equals_run(book, local):
     assert res.statistics is None
 
 
+def test_a_relative_path_is_recorded_absolute_so_any_directory_can_resume_it(book, local, tmp_path, monkeypatch):
+    monkeypatch.chdir(book.parent)
+    job = lc.submit(book.name, backend=local, chunk_bytes=chunk_bytes_for(book, 3))
+    assert job.spec.source["uri"] == str(book.resolve())
+    assert lc.submit(book.resolve(), backend=local, chunk_bytes=chunk_bytes_for(book, 3)).id == job.id
+    monkeypatch.chdir(tmp_path)
+    same_result(lc.attach(job.id).result(timeout=60), lc.run(book))
+
+
+def test_submit_refuses_to_run_while_a_worker_imports_an_unguarded_script(book, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    with pytest.raises(lc.JobError, match='guard its top-level code with `if __name__ == "__main__":`'):
+        lc.submit(book)
+
+
 def test_progress_events_count_chunks_and_rows(book, local):
     events = []
     job = lc.submit(book, scenarios=SPEC, backend=local, chunk_bytes=chunk_bytes_for(book, 5), progress=events.append)
