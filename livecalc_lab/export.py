@@ -67,15 +67,16 @@ _RISKY = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"  # and the full-width = + - @ some s
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
 
     The folder is created if needed. On an exception the temporary file is
-    removed and ``path`` is left as it was.
+    removed and ``path`` is left as it was. ``suffix`` ends the temporary name
+    (readers that go by extension, such as openpyxl's, need the real one).
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix, dir=dest.parent)
     os.close(fd)
     tmp = Path(name)
     try:

@@ -26,9 +26,7 @@ message names the table, the data row, the column and the value). Needs
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -143,19 +141,14 @@ def export_excel(assumption_set: Any, path: str | Path) -> Path:
             for c, v in enumerate(row, start=1):
                 if v is not None:
                     _put(ws, r, c, v)
+    from livecalc_lab.export import atomic_output
+
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_output(out, suffix=".xlsx") as tmp:
         wb.save(tmp)
         back = import_excel(tmp)
         if back.version != aset.version:  # the promise of the format: never hand out a workbook that drifts
             raise AssumptionError(f"{out}: the workbook reads back as {back.version}, not {aset.version}")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
