@@ -46,7 +46,6 @@ import numpy as np
 import pytest
 
 import livecalc_lab as lc
-from livecalc_lab.engine import default_engine
 from livecalc_lab.model import scenarios as sc
 
 SEED = 2025  # the fixed seed of every stochastic test in this file
@@ -99,16 +98,6 @@ def assert_normal_variance(x: np.ndarray, theory: float, what: str) -> None:
     lo, hi = variance_interval(x.size)
     ratio = float(np.var(x, ddof=1)) / theory
     assert lo <= ratio <= hi, f"{what}: sample/theory variance {ratio:.5f} outside [{lo:.5f}, {hi:.5f}]"
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return default_engine()
-
-
-@pytest.fixture(scope="module")
-def basis():
-    return lc.demo_assumptions().basis("basic_term_s")
 
 
 @pytest.fixture(scope="module")

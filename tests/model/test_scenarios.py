@@ -17,8 +17,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-import livecalc_lab as lc
-from livecalc_lab.engine import default_engine
 from livecalc_lab.errors import AssumptionError, DataError
 from livecalc_lab.model import scenarios as sc
 from livecalc_lab.model.scenarios import ScenarioSet, ScenarioSpec
@@ -44,16 +42,6 @@ def assert_same(a: ScenarioSet, b: ScenarioSet, *, ce: bool = True) -> None:
         assert (a.ce is None) == (b.ce is None)
         if a.ce is not None:
             assert_same(a.ce, b.ce, ce=False)
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return default_engine()
-
-
-@pytest.fixture(scope="module")
-def basis():
-    return lc.demo_assumptions().basis("basic_term_s")
 
 
 @pytest.fixture(scope="module")
