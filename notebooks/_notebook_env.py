@@ -21,9 +21,8 @@ import os
 import shutil
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -31,6 +30,8 @@ if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
 from _servers import ServerUnavailable, azurite_binary, start_azurite, stop_group  # noqa: E402
+
+from livecalc_lab._env import environ  # noqa: E402 - re-exported for conftest.py and execute.py
 
 __all__ = ["NotebookServices", "environ", "needs", "ServerUnavailable", "blob_storage_available"]
 
@@ -86,16 +87,3 @@ class NotebookServices:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@contextmanager
-def environ(overrides: dict[str, str]) -> Iterator[None]:
-    """Set ``overrides`` in ``os.environ`` for the block, then put everything back."""
-    saved = {k: os.environ.get(k) for k in overrides}
-    os.environ.update(overrides)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

@@ -22,6 +22,7 @@ from collections import defaultdict, deque
 from multiprocessing.connection import wait
 from typing import Any
 
+from livecalc_lab._env import environ
 from livecalc_lab.jobs.backends import DEFAULT_RETRIES, HomePartials, TaskSink
 
 __all__ = ["LocalBackend", "ProcessPool", "shared_pool"]
@@ -37,17 +38,8 @@ class _Proc:
 
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_poolworker.main, args=(child,), daemon=True, name="livecalc-worker")
-        with _ENV_LOCK:  # spawn copies os.environ at start
-            saved = {k: os.environ.get(k) for k in WORKER_ENV}
-            os.environ.update(WORKER_ENV)
-            try:
-                self.proc.start()
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+        with _ENV_LOCK, environ(WORKER_ENV):  # spawn copies os.environ at start
+            self.proc.start()
         child.close()
         self.task: int | None = None
 
